@@ -1,0 +1,42 @@
+// swift-tools-version:5.10
+import PackageDescription
+
+let package = Package(
+    name: "elf32-exec",
+    products: [
+        .executable(name: "elf32-exec", targets: ["elf32-exec"]),
+        .library(name: "ELFLoader", targets: ["ELFLoader"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // libelf from the system (Debian: libelf-dev).
+        .systemLibrary(
+            name: "CLibELF",
+            pkgConfig: "libelf",
+            providers: [.apt(["libelf-dev"])]
+        ),
+        // The mode-switch trampoline and the few kernel calls Swift cannot express.
+        .target(name: "ModeSwitch"),
+        .target(
+            name: "ELFLoader",
+            dependencies: [
+                "CLibELF",
+                "ModeSwitch",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // One static executable: no shared Swift runtime to load on every exec.
+        .executableTarget(
+            name: "elf32-exec",
+            dependencies: ["ELFLoader"],
+            linkerSettings: [
+                .unsafeFlags(["-static-executable"]),
+                .linkedLibrary("z"),  // libelf.a needs zlib when linked statically
+            ]
+        ),
+        .testTarget(name: "ELFLoaderTests", dependencies: ["ELFLoader"]),
+        .testTarget(name: "IntegrationTests"),
+    ]
+)

@@ -1,0 +1,102 @@
+// The i386 initial stack, byte for byte as the kernel's compat loader builds
+// it (fs/exec.c copy_strings, fs/binfmt_elf.c create_elf_tables), as pure bytes.
+//
+//   stack top   8 zero bytes (the kernel reserves sizeof(void *))
+//               AT_EXECFN string
+//               environment strings, then argument strings below them
+//               up to 8 KiB of random padding, 16-byte aligned (arch_align_stack)
+//               "i686\0" (AT_PLATFORM)
+//               16 random bytes (AT_RANDOM)
+//               padding to 16 bytes
+//   sp ->       argc, argv[], NULL, envp[], NULL, auxv pairs, AT_NULL
+
+public struct InitialStack: Equatable, Sendable {
+    /// The bytes from `stackPointer` up to the stack top.
+    public let bytes: [UInt8]
+    /// The stack pointer at entry: it points to argc.
+    public let stackPointer: UInt32
+    /// Where the argument and environment strings are (/proc/self/cmdline, environ).
+    public let arguments: Range<UInt32>
+    public let environment: Range<UInt32>
+    /// The auxiliary vector as packed 32-bit pairs, AT_NULL included: what
+    /// the kernel keeps as the process's saved auxv (/proc/self/auxv).
+    public let auxiliaryVector: [UInt8]
+
+    public static let platform: [UInt8] = Array("i686".utf8)
+    static let topReserve: UInt32 = 8
+
+    /// Lays out the stack below `top`.
+    ///
+    /// - Parameters:
+    ///   - alignmentPadding: the random downward shift of arch_align_stack,
+    ///     below 8192; the caller draws it.
+    ///   - randomBytes: the 16 bytes AT_RANDOM points to.
+    public init(
+        top: UInt32, arguments: [[UInt8]], environment: [[UInt8]], execFilename: [UInt8],
+        auxiliary: [AuxiliaryEntry], randomBytes: [UInt8], alignmentPadding: UInt32
+    ) {
+        precondition(randomBytes.count == 16 && alignmentPadding < 8192)
+        // Strings, from the top down: exec filename, environment, arguments.
+        let execFilenameAddress = top - Self.topReserve - UInt32(execFilename.count + 1)
+        let environmentSize = environment.reduce(0) { $0 + $1.count + 1 }
+        let argumentsSize = arguments.reduce(0) { $0 + $1.count + 1 }
+        let environmentStart = execFilenameAddress - UInt32(environmentSize)
+        let argumentsStart = environmentStart - UInt32(argumentsSize)
+
+        let aligned = (argumentsStart - alignmentPadding) & ~0xf
+        let platformAddress = aligned - UInt32(Self.platform.count + 1)
+        let randomAddress = platformAddress - 16
+
+        func resolve(_ value: AuxiliaryValue) -> UInt32 {
+            switch value {
+            case .value(let number): return number
+            case .randomBytesAddress: return randomAddress
+            case .platformAddress: return platformAddress
+            case .execFilenameAddress: return execFilenameAddress
+            }
+        }
+        var auxiliaryWords: [UInt32] = auxiliary.flatMap { [$0.type.rawValue, resolve($0.value)] }
+        auxiliaryWords += [AuxiliaryType.null.rawValue, 0]
+
+        let pointerWords = 1 + (arguments.count + 1) + (environment.count + 1)
+        let tableSize = UInt32(4 * (pointerWords + auxiliaryWords.count))
+        let stackPointer = (randomAddress - tableSize) & ~0xf
+
+        var words: [UInt32] = [UInt32(arguments.count)]
+        var cursor = argumentsStart
+        for argument in arguments {
+            words.append(cursor)
+            cursor += UInt32(argument.count + 1)
+        }
+        words.append(0)
+        for variable in environment {
+            words.append(cursor)
+            cursor += UInt32(variable.count + 1)
+        }
+        words.append(0)
+        words += auxiliaryWords
+
+        var bytes = [UInt8](repeating: 0, count: Int(top - stackPointer))
+        func store(_ source: [UInt8], at address: UInt32) {
+            let offset = Int(address - stackPointer)
+            bytes.replaceSubrange(offset..<offset + source.count, with: source)
+        }
+        store(words.flatMap(\.littleEndianBytes), at: stackPointer)
+        store(randomBytes, at: randomAddress)
+        store(Self.platform, at: platformAddress)
+        store((arguments + environment).flatMap { $0 + [0] }, at: argumentsStart)
+        store(execFilename, at: execFilenameAddress)
+
+        self.bytes = bytes
+        self.stackPointer = stackPointer
+        self.arguments = argumentsStart..<environmentStart
+        self.environment = environmentStart..<execFilenameAddress
+        self.auxiliaryVector = auxiliaryWords.flatMap(\.littleEndianBytes)
+    }
+}
+
+extension UInt32 {
+    var littleEndianBytes: [UInt8] {
+        [UInt8(self & 0xff), UInt8(self >> 8 & 0xff), UInt8(self >> 16 & 0xff), UInt8(self >> 24)]
+    }
+}

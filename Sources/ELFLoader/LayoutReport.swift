@@ -1,0 +1,47 @@
+// --verbose: the layout, one fact a line, on standard error.
+
+import SystemPackage
+
+struct LayoutReport {
+    let enabled: Bool
+
+    func line(_ text: @autoclosure () -> String) {
+        guard enabled else { return }
+        _ = try? FileDescriptor.standardError.writeAll(Array("elf32-exec: \(text())\n".utf8))
+    }
+
+    func plan(_ plan: LoadPlan, image: ELFImage, path: String) {
+        guard enabled else { return }
+        line("program \(path): \(image.type == .executable ? "ET_EXEC" : "ET_DYN"), \(image.loadSegments.count) PT_LOAD, load bias 0x\(hex(plan.loadBias)), stack \(image.stackPolicy)")
+        line("reserve \(describe(plan.reservation))")
+        for mapping in plan.mappings {
+            let source: String
+            switch mapping.source {
+            case .file(let offset): source = "file offset 0x\(hex(offset))"
+            case .anonymous: source = "anonymous (bss)"
+            }
+            line("map \(describe(mapping.range)) \(permissions(mapping.protection)) \(source)")
+        }
+        for range in plan.zeroFills { line("zero \(describe(range))") }
+        for hole in plan.holes { line("unmap hole \(describe(hole))") }
+    }
+
+    func vdso(_ vdso: CompatVDSO?, requested: Bool) {
+        if let vdso {
+            line("vdso: 32-bit vDSO at 0x\(hex(vdso.base)), AT_SYSINFO 0x\(hex(vdso.entry))")
+        } else if !requested {
+            line("vdso: off (--no-vdso); system calls use int $0x80")
+        }
+    }
+
+    func stack(_ range: Range<UInt64>, stackPointer: UInt32, programBreak: UInt64, entry: UInt64) {
+        line("stack \(describe(range)) (grows down), sp 0x\(hex(stackPointer))")
+        line("brk 0x\(hex(programBreak))")
+        line("entry 0x\(hex(entry))")
+    }
+
+    private func permissions(_ protection: MemoryProtection) -> String {
+        (protection.contains(.read) ? "r" : "-") + (protection.contains(.write) ? "w" : "-")
+            + (protection.contains(.execute) ? "x" : "-")
+    }
+}

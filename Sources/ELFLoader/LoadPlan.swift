@@ -1,0 +1,147 @@
+// The load plan: what to map where, with which protection, as pure values.
+// It follows the kernel's elf_load: file pages for p_filesz, the rest of the
+// last file page zeroed when the segment is writable, anonymous pages for
+// the remaining bss.
+
+public struct LoadPlan: Equatable, Sendable {
+    public struct Mapping: Equatable, Sendable {
+        public enum Source: Equatable, Sendable {
+            case file(offset: UInt64)
+            case anonymous
+        }
+
+        public var address: UInt64
+        public var length: UInt64
+        public var protection: MemoryProtection
+        public var source: Source
+
+        public var range: Range<UInt64> { address..<address + length }
+    }
+
+    /// The page-aligned span every segment lies in: reserved first, whole.
+    public var reservation: Range<UInt64>
+    public var mappings: [Mapping]
+    /// The bytes after p_filesz in a writable segment's last file page.
+    public var zeroFills: [Range<UInt64>]
+    /// Parts of the reservation no segment covers: unmapped once loaded, as
+    /// a native process has nothing there.
+    public var holes: [Range<UInt64>]
+
+    public var loadBias: UInt64
+    public var entry: UInt64
+    /// Where the program headers are in memory (AT_PHDR), 0 if not loaded.
+    public var programHeaderAddress: UInt64
+    public var programHeaderCount: Int
+    /// The memory ranges the kernel reports for the process (/proc/self/stat).
+    public var code: Range<UInt64>
+    public var data: Range<UInt64>
+    /// One past the last byte of any segment (bss included).
+    public var imageEnd: UInt64
+    public var stackPolicy: ELFImage.StackPolicy
+
+    /// Plans the mappings of a validated `image` displaced by `loadBias`.
+    public init(image: ELFImage, loadBias: UInt64) {
+        let segments = image.loadSegments
+        let readImpliesExec = image.stackPolicy == .readImpliesExec
+        var mappings: [Mapping] = []
+        var zeroFills: [Range<UInt64>] = []
+        var codeStart = UInt64.max, codeEnd: UInt64 = 0
+        var dataStart: UInt64 = 0, dataEnd: UInt64 = 0
+        var imageEnd: UInt64 = 0
+        var programHeaderAddress: UInt64 = 0
+
+        for segment in segments {
+            let protection = Self.protection(of: segment.flags, readImpliesExec: readImpliesExec)
+            let start = UInt64(segment.virtualAddress) + loadBias
+            let pageOffset = start % AddressSpaceLimits.pageSize
+            let mapStart = start - pageOffset
+            var zeroStart = mapStart
+            if segment.fileSize > 0 {
+                let length = AddressSpaceLimits.pageUp(pageOffset + UInt64(segment.fileSize))
+                mappings.append(Mapping(
+                    address: mapStart, length: length, protection: protection,
+                    source: .file(offset: UInt64(segment.offset) - pageOffset)))
+                zeroStart = start + UInt64(segment.fileSize)
+                let pageEnd = AddressSpaceLimits.pageUp(zeroStart)
+                if segment.memorySize > segment.fileSize && protection.contains(.write) && zeroStart < pageEnd {
+                    zeroFills.append(zeroStart..<pageEnd)
+                }
+            }
+            let anonymousStart = AddressSpaceLimits.pageUp(zeroStart)
+            let anonymousEnd = AddressSpaceLimits.pageUp(start + UInt64(segment.memorySize))
+            if segment.memorySize > segment.fileSize && anonymousEnd > anonymousStart {
+                mappings.append(Mapping(
+                    address: anonymousStart, length: anonymousEnd - anonymousStart,
+                    protection: protection, source: .anonymous))
+            }
+
+            // The kernel's bookkeeping in load_elf_binary, kept as odd as it is:
+            // start_data is the highest segment start, not the lowest data one.
+            let fileEnd = start + UInt64(segment.fileSize)
+            if segment.flags & ProgramHeader.executable != 0 {
+                codeStart = min(codeStart, start)
+                codeEnd = max(codeEnd, fileEnd)
+            }
+            dataStart = max(dataStart, start)
+            dataEnd = max(dataEnd, fileEnd)
+            imageEnd = max(imageEnd, start + UInt64(segment.memorySize))
+            let phoff = UInt64(image.programHeaderOffset)
+            if UInt64(segment.offset) <= phoff && phoff < UInt64(segment.offset) + UInt64(segment.fileSize) {
+                programHeaderAddress = phoff - UInt64(segment.offset) + start
+            }
+        }
+
+        let reservationStart = AddressSpaceLimits.pageDown(UInt64(segments[0].virtualAddress) + loadBias)
+        self.reservation = reservationStart..<AddressSpaceLimits.pageUp(imageEnd)
+        self.mappings = mappings
+        self.zeroFills = zeroFills
+        self.holes = Self.holes(in: reservation, outside: mappings.map(\.range))
+        self.loadBias = loadBias
+        self.entry = UInt64(image.entry) + loadBias
+        self.programHeaderAddress = programHeaderAddress
+        self.programHeaderCount = image.programHeaders.count
+        if codeStart == .max { codeStart = reservationStart; codeEnd = imageEnd }
+        self.code = codeStart..<max(codeStart, codeEnd)
+        self.data = min(dataStart, dataEnd)..<dataEnd
+        self.imageEnd = imageEnd
+        self.stackPolicy = image.stackPolicy
+    }
+
+    /// The size of the span a program needs, to choose where an ET_DYN goes.
+    public static func span(of image: ELFImage) -> UInt64 {
+        let segments = image.loadSegments
+        guard let first = segments.first else { return 0 }
+        let end = segments.map(\.memoryEnd).max() ?? 0
+        return AddressSpaceLimits.pageUp(end) - AddressSpaceLimits.pageDown(UInt64(first.virtualAddress))
+    }
+
+    /// Where brk starts before randomization: the kernel leaves a page after
+    /// bss, then moves it up by `randomPages` (ia32: up to 32 MiB).
+    public func programBreak(randomPages: UInt64) -> UInt64 {
+        AddressSpaceLimits.pageUp(imageEnd) + AddressSpaceLimits.pageSize
+            + randomPages * AddressSpaceLimits.pageSize
+    }
+
+    /// How many pages brk may be moved up (arch_randomize_brk for ia32).
+    public static let programBreakRandomPages: UInt32 = 0x200_0000 / 4096
+
+    static func protection(of flags: UInt32, readImpliesExec: Bool) -> MemoryProtection {
+        var protection: MemoryProtection = []
+        if flags & ProgramHeader.readable != 0 { protection.insert(.read) }
+        if flags & ProgramHeader.writable != 0 { protection.insert(.write) }
+        if flags & ProgramHeader.executable != 0 { protection.insert(.execute) }
+        if readImpliesExec && protection.contains(.read) { protection.insert(.execute) }
+        return protection
+    }
+
+    static func holes(in span: Range<UInt64>, outside covered: [Range<UInt64>]) -> [Range<UInt64>] {
+        var holes: [Range<UInt64>] = []
+        var cursor = span.lowerBound
+        for range in covered.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if range.lowerBound > cursor { holes.append(cursor..<range.lowerBound) }
+            cursor = max(cursor, range.upperBound)
+        }
+        if cursor < span.upperBound { holes.append(cursor..<span.upperBound) }
+        return holes
+    }
+}

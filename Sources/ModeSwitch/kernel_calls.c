@@ -1,0 +1,74 @@
+#define _GNU_SOURCE
+#include "KernelCalls.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+long kernel_set_mm_map(const struct prctl_mm_map *map) {
+    return prctl(PR_SET_MM, PR_SET_MM_MAP, (unsigned long)map, sizeof *map, 0);
+}
+
+long kernel_set_task_name(const char *name) {
+    return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
+}
+
+long kernel_arch_prctl(int code, uint64_t address) {
+    return syscall(SYS_arch_prctl, code, address);
+}
+
+long kernel_compat_map_probe(uint32_t length) {
+    // mmap2(NULL, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0): the
+    // i386 system call numbers and registers; the kernel sees a compat call.
+    uint32_t result;
+    __asm__ volatile(
+        "push %%rbp\n\t"
+        "xor %%ebp, %%ebp\n\t"
+        "int $0x80\n\t"
+        "pop %%rbp"
+        : "=a"(result)
+        : "a"(192), "b"(0), "c"(length), "d"(0), "S"(0x22), "D"(-1)
+        : "memory", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15");
+    if (result > 0xfffff000u) {  // -4095..-1: an errno
+        errno = -(int32_t)result;
+        return -1;
+    }
+    return result;
+}
+
+// The kernel's struct sigaction for rt_sigaction on x86-64.
+struct kernel_sigaction {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    uint64_t mask;
+};
+
+long kernel_reset_signal_handler(int signal) {
+    struct kernel_sigaction action;
+    if (syscall(SYS_rt_sigaction, signal, NULL, &action, sizeof action.mask) != 0)
+        return -1;
+    if (action.handler == SIG_DFL || action.handler == SIG_IGN)
+        return 0;
+    struct kernel_sigaction reset = { .handler = SIG_DFL };
+    return syscall(SYS_rt_sigaction, signal, &reset, NULL, sizeof reset.mask);
+}
+
+// glibc (2.35+) exports where its rseq area lives relative to the thread pointer.
+extern const ptrdiff_t __rseq_offset __attribute__((weak));
+extern const unsigned int __rseq_size __attribute__((weak));
+
+long kernel_unregister_rseq(void) {
+    if (&__rseq_size == NULL || __rseq_size == 0)
+        return 0;
+    enum { RSEQ_FLAG_UNREGISTER = 1, RSEQ_SIGNATURE = 0x53053053, RSEQ_AREA_SIZE = 32 };
+    char *area = (char *)__builtin_thread_pointer() + __rseq_offset;
+    // glibc registers its whole 32-byte area; __rseq_size may name less.
+    long result = syscall(SYS_rseq, area, RSEQ_AREA_SIZE, RSEQ_FLAG_UNREGISTER, RSEQ_SIGNATURE);
+    if (result != 0 && errno == EINVAL)
+        result = syscall(SYS_rseq, area, __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIGNATURE);
+    return result;
+}
