@@ -28,11 +28,13 @@ let package = Package(
             ]
         ),
         // One static executable: no shared Swift runtime to load on every exec.
+        // Linked at 0x70000000, away from where i386 programs, their brk and
+        // the static-pie brk (0x400000) go; its own heap follows it within 1 GiB.
         .executableTarget(
             name: "elf32-exec",
             dependencies: ["ELFLoader"],
             linkerSettings: [
-                .unsafeFlags(["-static-executable"]),
+                .unsafeFlags(["-static-executable", "-Xlinker", "-Ttext-segment=0x70000000"]),
                 .linkedLibrary("z"),  // libelf.a needs zlib when linked statically
             ]
         ),

@@ -1,12 +1,6 @@
 // The auxiliary vector an i386 program receives, in the kernel's order
 // (fs/binfmt_elf.c create_elf_tables, ARCH_DLINFO_IA32 first).
 
-import ModeSwitch
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
 public enum AuxiliaryType: UInt32, Sendable {
     case null = 0, execFD = 2, programHeaders = 3, programHeaderSize = 4, programHeaderCount = 5
     case pageSize = 6, base = 7, flags = 8, entry = 9
@@ -43,18 +37,25 @@ public struct KernelAuxiliaryValues: Equatable, Sendable {
 
     public init(values: [AuxiliaryType: UInt32]) { self.values = values }
 
-    /// The loader's own values, from its auxiliary vector.
+    /// The loader's own values, read from the auxiliary vector the kernel put
+    /// on its stack after the environment. (getauxval is no substitute: glibc
+    /// replaces AT_HWCAP with its own value on x86-64.)
     public static func ofThisProcess() -> KernelAuxiliaryValues {
-        var values: [AuxiliaryType: UInt32] = [:]
-        let copied: [AuxiliaryType] = [
+        let copied: Set<AuxiliaryType> = [
             .minimumSignalStackSize, .hardwareCapabilities, .pageSize, .clockTicks,
             .uid, .euid, .gid, .egid, .secure, .hardwareCapabilities2,
             .rseqFeatureSize, .rseqAlignment,
         ]
-        for type in copied {
-            errno = 0
-            let value = getauxval(UInt(type.rawValue))
-            if value != 0 || errno != ENOENT { values[type] = UInt32(truncatingIfNeeded: value) }
+        // The original argv is on the initial stack: argv, NULL, envp, NULL, auxv.
+        var cursor = CommandLine.unsafeArgv + Int(CommandLine.argc) + 1
+        while cursor.pointee != nil { cursor += 1 }
+        var entry = UnsafeRawPointer(cursor + 1).assumingMemoryBound(to: UInt.self)
+        var values: [AuxiliaryType: UInt32] = [:]
+        while entry[0] != 0 {
+            if let type = AuxiliaryType(rawValue: UInt32(truncatingIfNeeded: entry[0])), copied.contains(type) {
+                values[type] = UInt32(truncatingIfNeeded: entry[1])
+            }
+            entry += 2
         }
         return KernelAuxiliaryValues(values: values)
     }

@@ -15,12 +15,14 @@ public enum StackMapping {
         highestTop - randomPage * UInt32(AddressSpaceLimits.pageSize)
     }
 
-    /// The span mapped at first, as setup_arg_pages sizes it.
+    /// The span mapped at first, as setup_arg_pages sizes it: the pages of
+    /// the strings plus 128 KiB, at most RLIMIT_STACK, at least what the
+    /// tables below the strings need.
     public static func initialRange(top: UInt32, stack: InitialStack, limit: UInt64?) -> Range<UInt64> {
-        let used = AddressSpaceLimits.pageUp(UInt64(top) - UInt64(AddressSpaceLimits.pageDown(UInt64(stack.stackPointer))))
-        var size = used + initialExpansion
-        if let limit, size > limit { size = max(used, AddressSpaceLimits.pageDown(limit)) }
-        return UInt64(top) - size..<UInt64(top)
+        let stringsStart = AddressSpaceLimits.pageDown(UInt64(stack.arguments.lowerBound))
+        var start = stringsStart - initialExpansion
+        if let limit, UInt64(top) - start > limit { start = UInt64(top) - AddressSpaceLimits.pageDown(limit) }
+        return min(start, AddressSpaceLimits.pageDown(UInt64(stack.stackPointer)))..<UInt64(top)
     }
 
     /// Maps the stack and copies `stack` into it.

@@ -1,0 +1,166 @@
+// Runs i386 test programs natively and under elf32-exec and compares what
+// they print and how they end: differential testing against the kernel.
+
+import Foundation
+import XCTest
+
+/// How a run ended and what it printed.
+struct RunResult: Equatable, CustomStringConvertible {
+    enum Ending: Equatable {
+        case exited(Int32)
+        case killed(signal: Int32)
+    }
+
+    var ending: Ending
+    var stdout: String
+    var stderr: String
+
+    var description: String { "\(ending)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
+}
+
+enum Harness {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// elf32-exec as `swift test` built it: beside the test bundle, unless ELF32_EXEC names another.
+    static let loader: URL = {
+        if let path = ProcessInfo.processInfo.environment["ELF32_EXEC"] { return URL(fileURLWithPath: path) }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("elf32-exec")
+    }()
+
+    /// The environment every run gets, native or not: small, fixed, with a space in it.
+    static let environment = ["PATH": "/usr/bin:/bin", "LC_ALL": "C", "TESTVAR": "a b"]
+
+    /// Builds the testdata once per test process (the script only rebuilds what changed).
+    static let testdataBuilt: Result<Void, Error> = Result {
+        let script = repositoryRoot.appendingPathComponent("scripts/build-testdata.sh")
+        let result = try run(URL(fileURLWithPath: "/bin/bash"), [script.path])
+        guard result.ending == .exited(0) else { throw HarnessError.testdataBuildFailed(result.description) }
+    }
+
+    static func program(_ name: String, variant: String = "static") throws -> URL {
+        try testdataBuilt.get()
+        let url = repositoryRoot.appendingPathComponent("testdata/build/\(variant)/\(name)")
+        guard FileManager.default.isExecutableFile(atPath: url.path) else { throw HarnessError.missingProgram(url.path) }
+        return url
+    }
+
+    /// Runs `executable` with `arguments` (argv[0] is the executable's path),
+    /// the fixed environment, and standard output and error captured in files.
+    static func run(_ executable: URL, _ arguments: [String], timeout: TimeInterval = 120) throws -> RunResult {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = environment
+        process.currentDirectoryURL = FileManager.default.temporaryDirectory
+        let output = try CapturedFile(), error = try CapturedFile()
+        process.standardOutput = output.handle
+        process.standardError = error.handle
+        process.standardInput = FileHandle.nullDevice
+        let finished = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in finished.signal() }
+        try process.run()
+        if finished.wait(timeout: .now() + timeout) == .timedOut {
+            process.interrupt()
+            kill(process.processIdentifier, SIGKILL)
+            finished.wait()
+            throw HarnessError.timedOut("\(executable.path) \(arguments)")
+        }
+        let ending: RunResult.Ending = process.terminationReason == .uncaughtSignal
+            ? .killed(signal: process.terminationStatus) : .exited(process.terminationStatus)
+        return RunResult(ending: ending, stdout: try output.contents(), stderr: try error.contents())
+    }
+
+    /// Runs `program` under elf32-exec, with `options` before it.
+    static func runUnderLoader(_ program: URL, _ arguments: [String], options: [String] = []) throws -> RunResult {
+        try run(loader, options + [program.path] + arguments)
+    }
+
+    /// Whether this kernel can run i386 programs itself, without anyone's help:
+    /// IA32 emulation on, and no binfmt_misc entry that would send i386 ELF
+    /// through an interpreter (elf32-exec itself, or qemu) instead.
+    static let nativeRunner: Result<Void, Error> = Result {
+        if let entry = try activeI386BinfmtEntry() { throw HarnessError.binfmtIntercepts(entry) }
+        let probe = try program("exit_status")
+        do {
+            let result = try run(probe, ["42"])
+            guard result.ending == .exited(42) else { throw HarnessError.noNativeI386(result.description) }
+        } catch let error as HarnessError {
+            throw error
+        } catch {
+            throw HarnessError.noNativeI386("\(error)")
+        }
+    }
+
+    /// The name of an enabled binfmt_misc entry matching i386 ELF, if any.
+    static func activeI386BinfmtEntry() throws -> String? {
+        let directory = URL(fileURLWithPath: "/proc/sys/fs/binfmt_misc")
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return nil }
+        if let status = try? String(contentsOf: directory.appendingPathComponent("status"), encoding: .utf8),
+            status.hasPrefix("disabled")
+        { return nil }
+        for name in names where name != "status" && name != "register" {
+            guard let text = try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8) else { continue }
+            // "magic 7f454c4601010100000000000000000002000300" for ET_EXEC i386.
+            if text.hasPrefix("enabled"), text.contains("magic 7f454c460101010"), text.contains("0300") {
+                return name
+            }
+        }
+        return nil
+    }
+
+    /// The differential check: the same program, arguments and environment
+    /// natively and under elf32-exec must print the same and end the same.
+    static func assertSameAsNative(
+        _ name: String, _ arguments: [String] = [], variant: String = "static", options: [String] = [],
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        let program = try program(name, variant: variant)
+        switch nativeRunner {
+        case .success:
+            let native = try run(program, arguments)
+            let loaded = try runUnderLoader(program, arguments, options: options)
+            XCTAssertEqual(loaded, native, "\(variant)/\(name) under elf32-exec differs from native", file: file, line: line)
+        case .failure(let error):
+            throw XCTSkip("cannot compare \(variant)/\(name) with a native run: \(error)")
+        }
+    }
+}
+
+enum HarnessError: Error, CustomStringConvertible {
+    case testdataBuildFailed(String)
+    case missingProgram(String)
+    case timedOut(String)
+    case noNativeI386(String)
+    case binfmtIntercepts(String)
+
+    var description: String {
+        switch self {
+        case .testdataBuildFailed(let output): return "scripts/build-testdata.sh failed:\n\(output)"
+        case .missingProgram(let path): return "test program \(path) was not built"
+        case .timedOut(let command): return "timed out: \(command)"
+        case .noNativeI386(let why): return "this kernel does not run i386 programs natively (\(why))"
+        case .binfmtIntercepts(let entry):
+            return "binfmt_misc entry '\(entry)' sends i386 programs through an interpreter, so a \"native\" run would not be native; disable it (echo 0 > /proc/sys/fs/binfmt_misc/\(entry)) to compare"
+        }
+    }
+}
+
+/// A temporary file standing in for a pipe: no reader thread, no deadlock.
+struct CapturedFile {
+    let url: URL
+    let handle: FileHandle
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("elf32-exec-test-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: url.path, contents: nil)
+        handle = try FileHandle(forWritingTo: url)
+    }
+
+    func contents() throws -> String {
+        try handle.close()
+        defer { try? FileManager.default.removeItem(at: url) }
+        return String(decoding: try Data(contentsOf: url), as: UTF8.self)
+    }
+}
