@@ -98,8 +98,8 @@ public enum Exec {
         report.stack(stackRange, stackPointer: stack.stackPointer, programBreak: programBreak, entry: plan.entry)
 
         try Handoff(
-            entry: UInt32(plan.entry), stack: stack, plan: plan, programBreak: programBreak,
-            programFile: program.descriptor, taskName: baseName(request.path)
+            stack: stack, plan: plan, programBreak: programBreak,
+            programFile: program.descriptor, programPath: request.displayPath
         ).enter()
     }
 
@@ -111,10 +111,6 @@ public enum Exec {
             try program.descriptor.read(fromAbsoluteOffset: Int64(header.offset), into: $0)
         }
         return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-    }
-
-    private static func baseName(_ path: [UInt8]) -> [UInt8] {
-        Array(path.split(separator: UInt8(ascii: "/")).last ?? [])
     }
 }
 

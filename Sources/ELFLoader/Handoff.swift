@@ -1,6 +1,8 @@
-// The handoff: the process becomes the i386 program. The fallible part
-// (the process memory map) comes first; after the point of no return the
-// steps are few, cannot fail in a way that matters, and end in the jump.
+// The handoff: the process becomes the i386 program. Everything that can
+// fail is prepared first, into one anonymous page holding the trampoline
+// code and its handoff_block. After the point of no return the loader resets
+// what execve resets and jumps to the trampoline, which removes the loader's
+// own memory, sets the process memory map and enters 32-bit mode.
 
 import ModeSwitch
 import SystemPackage
@@ -10,38 +12,94 @@ import Glibc
 #endif
 
 struct Handoff {
-    var entry: UInt32
     var stack: InitialStack
     var plan: LoadPlan
     var programBreak: UInt64
     var programFile: FileDescriptor
-    var taskName: [UInt8]
+    var programPath: String
 
     /// READ_IMPLIES_EXEC from <linux/personality.h>.
     static let readImpliesExec: UInt = 0x040_0000
+    /// Everything of the 64-bit world lies in [4 GiB, TASK_SIZE).
+    static let above4GiB: Range<UInt64> = 0x1_0000_0000..<0x7FFF_FFFF_F000
 
     func enter() throws -> Never {
-        try ProcessControl.setName(Array(taskName.prefix(15)))
-        // From here on the loader must not allocate: its own malloc heap
-        // follows brk, which now belongs to the program.
-        try stack.auxiliaryVector.withUnsafeBufferPointer { auxv in
-            try ProcessControl.setMemoryMap(memoryMap(auxv: auxv))
-        }
+        try ProcessControl.setName(Array(Self.baseName(programPath.utf8).prefix(15)))
+        let trampoline = try prepareTrampoline()
 
         // The point of no return: what follows is what execve does to a process
         // after it has committed to the new program.
-        try? programFile.close()
         try? Signals.resetForExec()
         if plan.stackPolicy == .readImpliesExec {
             let current = UInt(UInt32(bitPattern: ProcessControl.currentPersonality()))
             try? ProcessControl.setPersonality(current | Self.readImpliesExec)
         }
         try? RestartableSequences.unregister()
-        mode_switch_enter_compat(entry, stack.stackPointer)
+        trampoline.code(trampoline.block)
+        fatalError("the handoff trampoline returned")
     }
 
-    /// What /proc/self/stat, cmdline, environ and auxv show, and where brk is.
-    private func memoryMap(auxv: UnsafeBufferPointer<UInt8>) -> prctl_mm_map {
+    private struct Trampoline {
+        var code: @convention(c) (UnsafeMutableRawPointer) -> Void
+        var block: UnsafeMutableRawPointer
+    }
+
+    /// One page where a native process would have its first mmap: the
+    /// trampoline's code, then its block; read-only and executable once filled.
+    private func prepareTrampoline() throws -> Trampoline {
+        let pageSize = AddressSpaceLimits.pageSize
+        var codeSize: UInt64 = 0
+        let code = handoff_trampoline_code(&codeSize)!
+        let blockOffset = (codeSize + 15) & ~15
+        precondition(blockOffset + UInt64(MemoryLayout<handoff_block>.size) <= pageSize)
+
+        let page = try Memory.reserveCompat(length: UInt32(pageSize))
+        try Memory.map(
+            at: page, length: pageSize, protection: [.read, .write],
+            flags: [.privateCopy, .anonymous, .fixed])
+        let base = UnsafeMutableRawPointer(bitPattern: UInt(page))!
+        base.copyMemory(from: code, byteCount: Int(codeSize))
+        let block = base + Int(blockOffset)
+        try fillBlock(block.bindMemory(to: handoff_block.self, capacity: 1))
+        try Memory.protect(at: page, length: pageSize, [.read, .execute])
+        return Trampoline(code: unsafeBitCast(base, to: (@convention(c) (UnsafeMutableRawPointer) -> Void).self), block: block)
+    }
+
+    private func fillBlock(_ block: UnsafeMutablePointer<handoff_block>) throws {
+        var imageStart: UInt64 = 0, imageEnd: UInt64 = 0
+        loader_image_bounds(&imageStart, &imageEnd)
+        let loaderImage = AddressSpaceLimits.pageDown(imageStart)..<AddressSpaceLimits.pageUp(imageEnd)
+        block.pointee.unmap = (
+            (loaderImage.lowerBound, UInt64(loaderImage.count)),
+            (Self.above4GiB.lowerBound, UInt64(Self.above4GiB.count)),
+            (0, 0))
+        block.pointee.heap_start = try MemoryMap.current().first { $0.name == "[heap]" }?.range.lowerBound ?? 0
+
+        let auxvOffset = MemoryLayout<handoff_block>.offset(of: \handoff_block.auxv)!
+        let auxv = UnsafeMutableRawPointer(block) + auxvOffset
+        let auxvBytes = stack.auxiliaryVector.prefix(416)  // the kernel's saved_auxv holds 52 longs
+        auxvBytes.withUnsafeBytes { auxv.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let withExe = memoryMap(auxv: auxv, auxvSize: auxvBytes.count, exeFD: UInt32(bitPattern: programFile.rawValue))
+        block.pointee.memory_map = (withExe, memoryMap(auxv: auxv, auxvSize: auxvBytes.count, exeFD: UInt32.max))
+        block.pointee.exe_fd = programFile.rawValue
+
+        // A native exec by an ordinary user gains no capabilities; elf32-exec
+        // may carry CAP_CHECKPOINT_RESTORE as a file capability: drop it all.
+        block.pointee.drop_capabilities = getuid() != 0 ? 1 : 0
+        block.pointee.capability_header.version = 0x2008_0522  // _LINUX_CAPABILITY_VERSION_3
+        block.pointee.capability_header.pid = 0
+
+        block.pointee.entry = UInt32(plan.entry)
+        block.pointee.stack_pointer = stack.stackPointer
+        block.pointee.mxcsr = 0x1f80
+        let message = Array("elf32-exec: \(programPath): cannot set the process memory map (PR_SET_MM_MAP)\n".utf8.prefix(256))
+        let messageOffset = MemoryLayout<handoff_block>.offset(of: \handoff_block.failure_message)!
+        message.withUnsafeBytes { (UnsafeMutableRawPointer(block) + messageOffset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        block.pointee.failure_message_length = UInt32(message.count)
+    }
+
+    /// What /proc/self/stat, cmdline, environ, auxv and exe show, and where brk is.
+    private func memoryMap(auxv: UnsafeMutableRawPointer, auxvSize: Int, exeFD: UInt32) -> prctl_mm_map {
         prctl_mm_map(
             start_code: plan.code.lowerBound, end_code: plan.code.upperBound,
             start_data: plan.data.lowerBound, end_data: plan.data.upperBound,
@@ -49,7 +107,11 @@ struct Handoff {
             start_stack: UInt64(stack.stackPointer),
             arg_start: UInt64(stack.arguments.lowerBound), arg_end: UInt64(stack.arguments.upperBound),
             env_start: UInt64(stack.environment.lowerBound), env_end: UInt64(stack.environment.upperBound),
-            auxv: UnsafeMutablePointer(mutating: UnsafeRawPointer(auxv.baseAddress!).assumingMemoryBound(to: UInt64.self)),
-            auxv_size: UInt32(auxv.count), exe_fd: UInt32.max)
+            auxv: auxv.assumingMemoryBound(to: UInt64.self),
+            auxv_size: UInt32(auxvSize), exe_fd: exeFD)
+    }
+
+    static func baseName<C: Collection>(_ path: C) -> [UInt8] where C.Element == UInt8 {
+        Array(path.split(separator: UInt8(ascii: "/")).last ?? [])
     }
 }

@@ -1,15 +1,111 @@
-// mode_switch_enter_compat(uint32_t entry /* %edi */, uint32_t stack /* %esi */)
-// Leaves 64-bit mode for the i386 program; never returns. See ModeSwitch.h.
+// The handoff trampoline (see ModeSwitch.h): copied into an anonymous page
+// with its handoff_block right after it, entered with the block in %rdi.
+// It runs after the loader's image, heap and stack are unmapped, so it uses
+// no stack, no libc, nothing outside its own page: raw system calls only.
+
+// Offsets into struct handoff_block; checked against the C layout in
+// handoff_layout.c.
+    .equ UNMAP, 0
+    .equ HEAP_START, 48
+    .equ MEMORY_MAP, 56
+    .equ MEMORY_MAP_SIZE, 104
+    .equ EXE_FD, 264
+    .equ DROP_CAPABILITIES, 268
+    .equ CAPABILITY_HEADER, 272
+    .equ CAPABILITY_DATA, 280
+    .equ ENTRY, 304
+    .equ STACK_POINTER, 308
+    .equ MXCSR, 312
+    .equ FAILURE_LENGTH, 316
+    .equ FAILURE_MESSAGE, 320
+
+// x86-64 system call numbers.
+    .equ SYS_write, 1
+    .equ SYS_close, 3
+    .equ SYS_munmap, 11
+    .equ SYS_brk, 12
+    .equ SYS_capset, 126
+    .equ SYS_prctl, 157
+    .equ SYS_exit_group, 231
+    .equ PR_SET_MM, 35
+    .equ PR_SET_MM_MAP, 14
 
     .text
-    .globl  mode_switch_enter_compat
-    .type   mode_switch_enter_compat, @function
-mode_switch_enter_compat:
-    fninit                      // x87: control word 0x37f, status 0, all tags empty
-    pushq   $0x1f80             // MXCSR default: all exceptions masked, round to nearest
-    ldmxcsr (%rsp)              // load it from the stack slot
-    addq    $8, %rsp            // drop the slot
-    pxor    %xmm0, %xmm0        // no SSE register keeps the loader's data
+    .globl  handoff_trampoline_start
+    .globl  handoff_trampoline_end
+handoff_trampoline_start:
+    movq    %rdi, %rbx                  // %rbx = the block; syscall keeps it (it clobbers rcx, r11)
+
+    // The loader's heap: from its start up to the current brk.
+    movl    $SYS_brk, %eax
+    xorl    %edi, %edi                  // brk(0) returns the current break
+    syscall
+    movq    HEAP_START(%rbx), %rdi
+    testq   %rdi, %rdi                  // no heap recorded: nothing to unmap
+    jz      1f
+    cmpq    %rdi, %rax
+    jbe     1f
+    movq    %rax, %rsi
+    subq    %rdi, %rsi                  // length = brk - heap start
+    movl    $SYS_munmap, %eax
+    syscall
+1:
+    // The listed ranges: the loader's image, everything above 4 GiB (its
+    // stack, its mmaps, its TLS...). Three entries, length 0 = unused.
+    xorl    %r12d, %r12d                // r12 = offset of the current entry
+2:  movq    UNMAP(%rbx,%r12), %rdi
+    movq    UNMAP+8(%rbx,%r12), %rsi
+    testq   %rsi, %rsi
+    jz      3f
+    movl    $SYS_munmap, %eax
+    syscall
+3:  addq    $16, %r12
+    cmpq    $48, %r12
+    jb      2b
+
+    // The process memory map, with the program as /proc/self/exe if the
+    // kernel allows it (the loader's image is gone now, so no EBUSY).
+    xorl    %r12d, %r12d                // r12 = offset of the memory map to try
+4:  movl    $SYS_prctl, %eax
+    movl    $PR_SET_MM, %edi
+    movl    $PR_SET_MM_MAP, %esi
+    leaq    MEMORY_MAP(%rbx,%r12), %rdx
+    movl    $MEMORY_MAP_SIZE, %r10d
+    xorl    %r8d, %r8d
+    syscall
+    testq   %rax, %rax
+    jz      5f                          // set
+    addq    $MEMORY_MAP_SIZE, %r12      // refused: try the map without exe_fd
+    cmpq    $2*MEMORY_MAP_SIZE, %r12
+    jb      4b
+    movl    $SYS_write, %eax            // refused both ways: say so and give up
+    movl    $2, %edi
+    leaq    FAILURE_MESSAGE(%rbx), %rsi
+    movl    FAILURE_LENGTH(%rbx), %edx
+    syscall
+    movl    $SYS_exit_group, %eax
+    movl    $126, %edi
+    syscall
+5:
+    movslq  EXE_FD(%rbx), %rdi          // the program file is no longer needed
+    testq   %rdi, %rdi
+    js      6f
+    movl    $SYS_close, %eax
+    syscall
+6:
+    cmpl    $0, DROP_CAPABILITIES(%rbx) // capabilities the loader's file gave it
+    je      7f
+    movl    $SYS_capset, %eax
+    leaq    CAPABILITY_HEADER(%rbx), %rdi
+    leaq    CAPABILITY_DATA(%rbx), %rsi
+    syscall
+7:
+    // The mode switch. The iretq frame goes just below the program's initial
+    // stack pointer, the only stack left.
+    movl    STACK_POINTER(%rbx), %esp   // zero-extends into %rsp
+    fninit                              // x87: control word 0x37f, status 0, all tags empty
+    ldmxcsr MXCSR(%rbx)                 // MXCSR 0x1f80: exceptions masked, round to nearest
+    pxor    %xmm0, %xmm0                // no SSE register keeps the loader's data
     pxor    %xmm1, %xmm1
     pxor    %xmm2, %xmm2
     pxor    %xmm3, %xmm3
@@ -17,29 +113,28 @@ mode_switch_enter_compat:
     pxor    %xmm5, %xmm5
     pxor    %xmm6, %xmm6
     pxor    %xmm7, %xmm7
+    movl    ENTRY(%rbx), %eax           // zero-extended entry point
+    pushq   $0x2b                       // iretq frame, SS: user data selector
+    pushq   %rsp                        // RSP: pushes the value before this push...
+    addq    $8, (%rsp)                  // ...so correct it back to the initial stack pointer
+    pushq   $0x202                      // RFLAGS: IF plus the always-one bit 1
+    pushq   $0x23                       // CS: 32-bit user code selector
+    pushq   %rax                        // RIP: the entry point
 
-    movl    %edi, %edi          // zero-extend entry to 64 bits
-    movl    %esi, %esi          // zero-extend stack to 64 bits
-    pushq   $0x2b               // iretq frame, SS: user data selector
-    pushq   %rsi                // RSP: the i386 initial stack (argc on top)
-    pushq   $0x202              // RFLAGS: IF plus the always-one bit 1
-    pushq   $0x23               // CS: 32-bit user code selector
-    pushq   %rdi                // RIP: the program's (or interpreter's) entry
-
-    movl    $0x2b, %eax         // 32-bit code addresses memory through DS and ES,
-    movl    %eax, %ds           //   which are null in a 64-bit process
+    movl    $0x2b, %eax                 // 32-bit code addresses memory through DS and ES,
+    movl    %eax, %ds                   //   which are null in a 64-bit process
     movl    %eax, %es
-    xorl    %eax, %eax          // FS and GS null, as a fresh i386 process has them
+    xorl    %eax, %eax                  // FS and GS null, as a fresh i386 process has them
     movl    %eax, %fs
     movl    %eax, %gs
 
-    xorl    %ebx, %ebx          // every general register 0, as after execve
-    xorl    %ecx, %ecx          //   (EDX 0 also means "no rtld_fini" to _start)
+    xorl    %ebx, %ebx                  // every general register 0, as after execve
+    xorl    %ecx, %ecx                  //   (EDX 0 also means "no rtld_fini" to _start)
     xorl    %edx, %edx
     xorl    %esi, %esi
     xorl    %edi, %edi
     xorl    %ebp, %ebp
-    xorl    %r8d, %r8d          // r8-r15 are invisible in 32-bit mode; clear them anyway
+    xorl    %r8d, %r8d                  // r8-r15 are invisible in 32-bit mode; clear them anyway
     xorl    %r9d, %r9d
     xorl    %r10d, %r10d
     xorl    %r11d, %r11d
@@ -47,7 +142,7 @@ mode_switch_enter_compat:
     xorl    %r13d, %r13d
     xorl    %r14d, %r14d
     xorl    %r15d, %r15d
-    iretq                       // loads CS:RIP, RFLAGS, SS:RSP at once: now in 32-bit mode
-    .size   mode_switch_enter_compat, . - mode_switch_enter_compat
+    iretq                               // loads CS:RIP, RFLAGS, SS:RSP at once: now in 32-bit mode
+handoff_trampoline_end:
 
     .section .note.GNU-stack, "", @progbits   // this object needs no executable stack

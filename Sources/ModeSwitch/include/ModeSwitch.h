@@ -2,15 +2,50 @@
 #define ELF32_EXEC_MODE_SWITCH_H
 
 #include <stdint.h>
+#include <linux/prctl.h>
 
 #include "KernelCalls.h"
 
-/// Leaves 64-bit mode for good: enters 32-bit compatibility mode (CS 0x23) at
-/// `entry` with the stack pointer `stack`, in the state a native i386 exec gives
-/// `_start`: DS/ES/SS 0x2b, FS/GS 0, every general register 0, EFLAGS 0x202,
-/// x87 reset (control word 0x37f), MXCSR 0x1f80, XMM registers zeroed.
-/// Implemented in mode_switch.S.
-__attribute__((noreturn))
-void mode_switch_enter_compat(uint32_t entry, uint32_t stack);
+/// Everything the handoff trampoline needs, laid out right after its code in
+/// one anonymous page. By the time the trampoline reads it, the loader's
+/// image, heap and stack are gone: nothing here may point into them.
+struct handoff_block {
+    /// Loader memory to unmap: [start, start + length); length 0 = unused.
+    uint64_t unmap[3][2];
+    /// Start of the loader's brk heap, unmapped up to brk(0); 0 if none.
+    uint64_t heap_start;
+    /// The process memory map to set: first with exe_fd, then, should the
+    /// kernel refuse that (no CAP_CHECKPOINT_RESTORE), without it.
+    struct prctl_mm_map memory_map[2];
+    /// The program file, closed after the prctl; -1 if none.
+    int32_t exe_fd;
+    /// Drop every capability before the jump (the loader's file capabilities).
+    uint32_t drop_capabilities;
+    struct { uint32_t version; int32_t pid; } capability_header;
+    struct { uint32_t effective, permitted, inheritable; } capability_data[2];
+    /// Where the i386 program starts, and its initial stack pointer.
+    uint32_t entry;
+    uint32_t stack_pointer;
+    uint32_t mxcsr;
+    /// Written to standard error, followed by exit status 126, if the process
+    /// memory map cannot be set at all.
+    uint32_t failure_message_length;
+    char failure_message[256];
+    /// The auxiliary vector memory_map[*].auxv points to.
+    uint8_t auxv[512];
+};
+
+/// The trampoline's code (mode_switch.S): position independent, to be copied
+/// into its own page, `*size` bytes. Entered with the block's address, it
+/// unmaps the loader (its heap, the listed ranges), sets the process memory
+/// map, closes the program file, drops capabilities if asked, and enters
+/// 32-bit compatibility mode (CS 0x23) at `entry` in the state a native i386
+/// exec gives `_start`: DS/ES/SS 0x2b, FS/GS 0, every general register 0,
+/// EFLAGS 0x202, x87 reset (control word 0x37f), MXCSR 0x1f80, XMM registers
+/// zeroed. It never returns.
+const void *handoff_trampoline_code(uint64_t *size);
+
+/// The loader's own image as the linker laid it out: [__executable_start, _end).
+void loader_image_bounds(uint64_t *start, uint64_t *end);
 
 #endif
