@@ -16,7 +16,10 @@ public enum ELFError: Error, Equatable, CustomStringConvertible {
     case segment(Int, String)
     case entryNotExecutable(UInt32)
     case interpreterPathOutsideFile
-    case interpreterUnsupported(String)
+    case interpreterPathLength(UInt32)
+    case interpreterPathNotTerminated
+    case interpreterNotSharedObject
+    case interpreterHasInterpreter
     case libelf(String)
 
     public var description: String {
@@ -38,7 +41,10 @@ public enum ELFError: Error, Equatable, CustomStringConvertible {
         case .segment(let index, let reason): return "PT_LOAD segment \(index): \(reason)"
         case .entryNotExecutable(let entry): return "entry point 0x\(hex(entry)) is outside every executable segment"
         case .interpreterPathOutsideFile: return "interpreter path (PT_INTERP) lies outside the file"
-        case .interpreterUnsupported(let path): return "dynamically linked (interpreter \(path)); only static programs are supported yet"
+        case .interpreterPathLength(let length): return "interpreter path (PT_INTERP) is \(length) bytes long (expected 2 to 4096)"
+        case .interpreterPathNotTerminated: return "interpreter path (PT_INTERP) is not NUL-terminated"
+        case .interpreterNotSharedObject: return "not a shared object (ET_DYN), as an interpreter must be"
+        case .interpreterHasInterpreter: return "names an interpreter (PT_INTERP) itself"
         case .libelf(let message): return "cannot read ELF: \(message)"
         }
     }

@@ -137,10 +137,29 @@ extension ELFImage {
         }
         guard entryIsExecutable else { throw ELFError.entryNotExecutable(entry) }
         if let interpreter = interpreterHeader {
+            guard (2...Self.maximumInterpreterPath).contains(interpreter.fileSize) else {
+                throw ELFError.interpreterPathLength(interpreter.fileSize)
+            }
             guard UInt64(interpreter.offset) + UInt64(interpreter.fileSize) <= fileSize else {
                 throw ELFError.interpreterPathOutsideFile
             }
         }
+    }
+
+    /// PATH_MAX: the longest PT_INTERP the kernel accepts.
+    static let maximumInterpreterPath: UInt32 = 4096
+
+    /// The interpreter path from the PT_INTERP segment's bytes, which must
+    /// end in a NUL (the kernel's check); an earlier NUL ends the path.
+    public static func interpreterPath(fromSegment bytes: [UInt8]) throws -> [UInt8] {
+        guard bytes.last == 0 else { throw ELFError.interpreterPathNotTerminated }
+        return Array(bytes.prefix { $0 != 0 })
+    }
+
+    /// Checks what an interpreter must be beyond a valid i386 ELF.
+    public func validateAsInterpreter() throws {
+        guard type == .sharedObject else { throw ELFError.interpreterNotSharedObject }
+        guard interpreterHeader == nil else { throw ELFError.interpreterHasInterpreter }
     }
 }
 

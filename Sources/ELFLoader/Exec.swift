@@ -1,7 +1,7 @@
 // The exec, top to bottom, in the order of the kernel's load_elf_binary:
-// open and check the file, plan the image, map it, map the vDSO, build the
-// initial stack, hand over. Every step before the handoff throws a clean
-// error and leaves nothing mapped into a jump.
+// open and check the program, map it, open and map its interpreter, map the
+// vDSO, build the initial stack, hand over. Every step before the handoff
+// throws a clean error and leaves nothing mapped into a jump.
 
 import SystemPackage
 
@@ -11,15 +11,21 @@ public struct ExecRequest: Sendable {
     /// The program's argv, argv[0] included.
     public var arguments: [[UInt8]]
     public var environment: [[UInt8]]
+    /// Look the interpreter up under this directory first (qemu's -L).
+    public var sysroot: [UInt8]?
     /// Map the kernel's 32-bit vDSO (else system calls use int $0x80).
     public var useVDSO: Bool
     /// Report the layout on standard error.
     public var verbose: Bool
 
-    public init(path: [UInt8], arguments: [[UInt8]], environment: [[UInt8]], useVDSO: Bool = true, verbose: Bool = false) {
+    public init(
+        path: [UInt8], arguments: [[UInt8]], environment: [[UInt8]], sysroot: [UInt8]? = nil,
+        useVDSO: Bool = true, verbose: Bool = false
+    ) {
         self.path = path
         self.arguments = arguments
         self.environment = environment
+        self.sysroot = sysroot
         self.useVDSO = useVDSO
         self.verbose = verbose
     }
@@ -33,44 +39,45 @@ public enum Exec {
     public static func run(_ request: ExecRequest) throws -> Never {
         do {
             try load(request)
-        } catch let error as ExecError {
-            throw error
-        } catch let error as Errno where error == .noSuchFileOrDirectory || error == .notDirectory {
-            throw ExecError(path: request.displayPath, reason: "\(error)", exitStatus: 127)
         } catch {
-            throw ExecError(path: request.displayPath, reason: "\(error)")
+            throw ExecError(path: request.displayPath, reason: "\(error)", exitStatus: isMissingFile(error) ? 127 : 126)
         }
     }
 
     private static func load(_ request: ExecRequest) throws -> Never {
         let report = LayoutReport(enabled: request.verbose)
-
-        // The ELF file: opened, its header and program headers checked.
-        let program = try ProgramFile.open(request.path)
-        let image: ELFImage
-        do {
-            image = try ELFFile.read(descriptor: program.descriptor, fileSize: program.size)
-            try image.validate()
-            if image.interpreterHeader != nil {
-                throw ELFError.interpreterUnsupported(try interpreterPath(of: image, in: program))
-            }
-        } catch {
-            try? program.descriptor.close()
-            throw error
-        }
         let randomize = Randomization.isEnabled()
+        func random(below bound: UInt32) throws -> UInt32 { randomize ? try Random.below(bound) : 0 }
 
-        // The load plan, and the address space that carries it out.
-        var loadBias: UInt64 = 0
-        if image.type == .sharedObject {
-            loadBias = try Memory.reserveCompat(length: UInt32(LoadPlan.span(of: image)))
-                - AddressSpaceLimits.pageDown(UInt64(image.loadSegments[0].virtualAddress))
+        // The program: opened, checked, placed and mapped.
+        let program = try ProgramFile.open(request.path)
+        let image = try program.readImage()
+        let interpreterPath = try image.interpreterHeader.map { try program.interpreterPath(at: $0) }
+        let placement = Placement.of(
+            image, hasInterpreter: interpreterPath != nil,
+            randomPages: try random(below: Placement.dynamicBaseRandomPages))
+        let plan = try map(image, from: program, placement: placement, name: request.displayPath, report: report)
+
+        // The interpreter, if the program names one: it gets control first.
+        var entry = plan.entry
+        var interpreterBase: UInt64 = 0
+        if let interpreterPath {
+            let path = resolve(interpreterPath, sysroot: request.sysroot)
+            let name = String(decoding: path, as: UTF8.self)
+            do {
+                let interpreter = try ProgramFile.open(path)
+                defer { try? interpreter.descriptor.close() }
+                let interpreterImage = try interpreter.readImage()
+                try interpreterImage.validateAsInterpreter()
+                let interpreterPlan = try map(interpreterImage, from: interpreter, placement: .topDown, name: name, report: report)
+                entry = interpreterPlan.entry
+                interpreterBase = interpreterPlan.loadBias
+            } catch {
+                throw InterpreterError(path: name, reason: error)
+            }
         }
-        let plan = LoadPlan(image: image, loadBias: loadBias)
-        report.plan(plan, image: image, path: request.displayPath)
-        try AddressSpace.load(plan, from: program.descriptor, reserved: image.type == .sharedObject)
 
-        // The vDSO, before anything else lands in the compat mmap area.
+        // The vDSO: the kernel maps it after the images, below them.
         var vdso: CompatVDSO?
         if request.useVDSO {
             do {
@@ -81,37 +88,66 @@ public enum Exec {
         }
         report.vdso(vdso, requested: request.useVDSO)
 
-        // The initial stack.
-        let top = StackMapping.top(randomPage: randomize ? try Random.below(StackMapping.randomPages) : 0)
+        // The initial stack and brk.
+        let top = StackMapping.top(randomPage: try random(below: StackMapping.randomPages))
         let facts = ProgramAuxiliaryFacts(
             programHeaders: UInt32(plan.programHeaderAddress), programHeaderCount: UInt32(plan.programHeaderCount),
-            entry: UInt32(plan.entry), vdso: vdso.map { ($0.base, $0.entry) })
+            entry: UInt32(plan.entry), interpreterBase: UInt32(interpreterBase),
+            vdso: vdso.map { ($0.base, $0.entry) })
         let stack = InitialStack(
             top: top, arguments: request.arguments, environment: request.environment,
             execFilename: request.path,
             auxiliary: AuxiliaryVector.entries(program: facts, kernel: .ofThisProcess()),
             randomBytes: try Random.bytes(16),
-            alignmentPadding: randomize ? try Random.below(8192) : 0)
+            alignmentPadding: try random(below: 8192))
         let stackRange = try StackMapping.map(stack, top: top, executable: plan.stackPolicy != .nonExecutable)
         let programBreak = plan.programBreak(
-            randomPages: randomize ? UInt64(try Random.below(LoadPlan.programBreakRandomPages)) : 0)
-        report.stack(stackRange, stackPointer: stack.stackPointer, programBreak: programBreak, entry: plan.entry)
+            randomPages: UInt64(try random(below: LoadPlan.programBreakRandomPages)),
+            staticPIE: placement == .topDown)
+        report.stack(stackRange, stackPointer: stack.stackPointer, programBreak: programBreak, entry: entry)
 
         try Handoff(
-            stack: stack, plan: plan, programBreak: programBreak,
+            entry: UInt32(entry), stack: stack, stackTop: top, plan: plan, programBreak: programBreak,
             programFile: program.descriptor, programPath: request.displayPath
         ).enter()
     }
 
-    /// The PT_INTERP string, NUL-terminated inside its segment.
-    private static func interpreterPath(of image: ELFImage, in program: ProgramFile) throws -> String {
-        guard let header = image.interpreterHeader else { return "" }
-        var bytes = [UInt8](repeating: 0, count: Int(min(header.fileSize, 4096)))
-        _ = try bytes.withUnsafeMutableBytes {
-            try program.descriptor.read(fromAbsoluteOffset: Int64(header.offset), into: $0)
+    /// Plans `image` at its placement and maps it.
+    private static func map(
+        _ image: ELFImage, from file: ProgramFile, placement: Placement, name: String, report: LayoutReport
+    ) throws -> LoadPlan {
+        var topDownAddress: UInt64 = 0
+        if placement == .topDown {
+            topDownAddress = try Memory.reserveCompat(length: UInt32(LoadPlan.span(of: image)))
         }
-        return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        let plan = LoadPlan(image: image, loadBias: placement.loadBias(for: image, topDownAddress: topDownAddress))
+        report.plan(plan, image: image, path: name)
+        try AddressSpace.load(plan, from: file.descriptor, reserved: placement == .topDown)
+        return plan
     }
+
+    /// The interpreter's path under `sysroot` if it exists there, else as given.
+    static func resolve(_ path: [UInt8], sysroot: [UInt8]?) -> [UInt8] {
+        guard let sysroot, !sysroot.isEmpty else { return path }
+        let candidate = sysroot + (path.first == UInt8(ascii: "/") ? [] : [UInt8(ascii: "/")]) + path
+        return ProgramFile.exists(candidate) ? candidate : path
+    }
+
+    private static func isMissingFile(_ error: Error) -> Bool {
+        switch error {
+        case let error as Errno: return error == .noSuchFileOrDirectory || error == .notDirectory
+        case let error as InterpreterError: return isMissingFile(error.reason)
+        default: return false
+        }
+    }
+}
+
+/// A failure of the interpreter, named as such.
+struct InterpreterError: Error, CustomStringConvertible {
+    var path: String
+    var reason: Error
+
+    var description: String { "interpreter \(path): \(reason)" }
 }
 
 /// Whether this process's layout is randomized: not under `setarch -R`

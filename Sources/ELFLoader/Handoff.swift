@@ -12,7 +12,11 @@ import Glibc
 #endif
 
 struct Handoff {
+    /// The program's entry, or its interpreter's.
+    var entry: UInt32
     var stack: InitialStack
+    /// The top of the program's stack: the trampoline goes above it if it can.
+    var stackTop: UInt32
     var plan: LoadPlan
     var programBreak: UInt64
     var programFile: FileDescriptor
@@ -44,8 +48,11 @@ struct Handoff {
         var block: UnsafeMutableRawPointer
     }
 
-    /// One page where a native process would have its first mmap: the
-    /// trampoline's code, then its block; read-only and executable once filled.
+    /// One page for the trampoline's code, then its block; read-only and
+    /// executable once filled. It goes in the highest page of the 32-bit
+    /// space, above the stack, where a native process never has anything;
+    /// only if the stack top was not moved down (1 chance in 2048) it goes
+    /// where the next mmap would.
     private func prepareTrampoline() throws -> Trampoline {
         let pageSize = AddressSpaceLimits.pageSize
         var codeSize: UInt64 = 0
@@ -53,10 +60,11 @@ struct Handoff {
         let blockOffset = (codeSize + 15) & ~15
         precondition(blockOffset + UInt64(MemoryLayout<handoff_block>.size) <= pageSize)
 
-        let page = try Memory.reserveCompat(length: UInt32(pageSize))
+        let highestPage = UInt64(StackMapping.highestTop) - pageSize
+        let page = UInt64(stackTop) <= highestPage ? highestPage : try Memory.reserveCompat(length: UInt32(pageSize))
         try Memory.map(
             at: page, length: pageSize, protection: [.read, .write],
-            flags: [.privateCopy, .anonymous, .fixed])
+            flags: [.privateCopy, .anonymous, page == highestPage ? .fixedNoReplace : .fixed])
         let base = UnsafeMutableRawPointer(bitPattern: UInt(page))!
         base.copyMemory(from: code, byteCount: Int(codeSize))
         let block = base + Int(blockOffset)
@@ -89,7 +97,7 @@ struct Handoff {
         block.pointee.capability_header.version = 0x2008_0522  // _LINUX_CAPABILITY_VERSION_3
         block.pointee.capability_header.pid = 0
 
-        block.pointee.entry = UInt32(plan.entry)
+        block.pointee.entry = entry
         block.pointee.stack_pointer = stack.stackPointer
         block.pointee.mxcsr = 0x1f80
         let message = Array("elf32-exec: \(programPath): cannot set the process memory map (PR_SET_MM_MAP)\n".utf8.prefix(256))

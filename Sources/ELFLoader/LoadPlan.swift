@@ -115,11 +115,14 @@ public struct LoadPlan: Equatable, Sendable {
         return AddressSpaceLimits.pageUp(end) - AddressSpaceLimits.pageDown(UInt64(first.virtualAddress))
     }
 
-    /// Where brk starts before randomization: the kernel leaves a page after
-    /// bss, then moves it up by `randomPages` (ia32: up to 32 MiB).
-    public func programBreak(randomPages: UInt64) -> UInt64 {
-        AddressSpaceLimits.pageUp(imageEnd) + AddressSpaceLimits.pageSize
-            + randomPages * AddressSpaceLimits.pageSize
+    /// Where brk starts: a page after bss, moved up by `randomPages` (ia32:
+    /// up to 32 MiB). A static PIE's brk starts at ELF_ET_DYN_BASE instead,
+    /// out of the mmap area it was loaded in.
+    public func programBreak(randomPages: UInt64, staticPIE: Bool) -> UInt64 {
+        let start = staticPIE
+            ? Placement.dynamicBaseAddress
+            : AddressSpaceLimits.pageUp(imageEnd) + AddressSpaceLimits.pageSize
+        return start + randomPages * AddressSpaceLimits.pageSize
     }
 
     /// How many pages brk may be moved up (arch_randomize_brk for ia32).

@@ -35,6 +35,32 @@ struct ProgramFile {
         return ProgramFile(descriptor: descriptor, size: UInt64(status.st_size))
     }
 
+    /// Reads and checks the ELF image; closes the file if it is no good.
+    func readImage() throws -> ELFImage {
+        do {
+            let image = try ELFFile.read(descriptor: descriptor, fileSize: size)
+            try image.validate()
+            return image
+        } catch {
+            try? descriptor.close()
+            throw error
+        }
+    }
+
+    /// The interpreter path the PT_INTERP `header` holds.
+    func interpreterPath(at header: ProgramHeader) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: Int(header.fileSize))
+        let count = try bytes.withUnsafeMutableBytes {
+            try descriptor.read(fromAbsoluteOffset: Int64(header.offset), into: $0)
+        }
+        return try ELFImage.interpreterPath(fromSegment: Array(bytes.prefix(count)))
+    }
+
+    /// Whether `path` names something that exists.
+    static func exists(_ path: [UInt8]) -> Bool {
+        (try? FileStatus.of(path: path.map { CChar(bitPattern: $0) } + [0])) != nil
+    }
+
     private static func checkRegular(_ status: stat) throws {
         switch status.st_mode & S_IFMT {
         case S_IFREG: return

@@ -11,6 +11,7 @@ struct CommandLineOptions {
 
     var action: Action = .run
     var argv0: [UInt8]?
+    var sysroot: [UInt8]?
     var useVDSO = true
     var verbose = false
     var program: [UInt8] = []
@@ -22,6 +23,8 @@ struct CommandLineOptions {
 
         Options (they end at PROGRAM):
           --argv0 NAME   the program sees NAME as argv[0] (default: PROGRAM as given)
+          --sysroot DIR  look the program's interpreter (ld-linux.so.2) up under DIR
+                         first; also ELF32_EXEC_SYSROOT=DIR
           --no-vdso      do not map the 32-bit vDSO: system calls use int $0x80
           -v, --verbose  report the memory layout on standard error
           --version      print the version and exit
@@ -49,12 +52,13 @@ struct CommandLineOptions {
             case "--version": options.action = .version; return options
             case "-v", "--verbose": options.verbose = true
             case "--no-vdso": options.useVDSO = false
-            case "--argv0":
-                guard index < arguments.count else { throw UsageError(message: "option '--argv0' needs a NAME") }
-                options.argv0 = arguments[index]
+            case "--argv0", "--sysroot":
+                guard index < arguments.count else { throw UsageError(message: "option '\(argument)' needs a value") }
+                options.set(argument, arguments[index])
                 index += 1
-            case _ where argument.hasPrefix("--argv0="):
-                options.argv0 = Array(arguments[index - 1].dropFirst("--argv0=".utf8.count))
+            case _ where argument.hasPrefix("--argv0=") || argument.hasPrefix("--sysroot="):
+                let name = String(argument.prefix { $0 != "=" })
+                options.set(name, Array(arguments[index - 1].dropFirst(name.utf8.count + 1)))
             case "--":
                 return try options.takingProgram(from: arguments[index...])
             case _ where argument.hasPrefix("-") && argument != "-":
@@ -64,6 +68,10 @@ struct CommandLineOptions {
             }
         }
         throw UsageError(message: "missing PROGRAM")
+    }
+
+    private mutating func set(_ option: String, _ value: [UInt8]) {
+        if option == "--argv0" { argv0 = value } else { sysroot = value }
     }
 
     private func takingProgram(from rest: ArraySlice<[UInt8]>) throws -> CommandLineOptions {

@@ -46,9 +46,13 @@ case .version:
     _ = try? FileDescriptor.standardOutput.writeAll(Array("elf32-exec \(version)\n".utf8))
     exit(0)
 case .run:
+    let environment = rawEnvironment()
+    let sysrootVariable = Array("ELF32_EXEC_SYSROOT=".utf8)
+    let sysroot = options.sysroot
+        ?? environment.first { $0.starts(with: sysrootVariable) }.map { Array($0.dropFirst(sysrootVariable.count)) }
     let request = ExecRequest(
-        path: options.program, arguments: options.programArguments, environment: rawEnvironment(),
-        useVDSO: options.useVDSO, verbose: options.verbose)
+        path: options.program, arguments: options.programArguments, environment: environment,
+        sysroot: sysroot, useVDSO: options.useVDSO, verbose: options.verbose)
     do {
         try Exec.run(request)
     } catch let error as ExecError {
