@@ -48,11 +48,13 @@ enum Harness {
 
     /// Runs `executable` with `arguments` (argv[0] is the executable's path),
     /// the fixed environment, and standard output and error captured in files.
-    static func run(_ executable: URL, _ arguments: [String], timeout: TimeInterval = 120) throws -> RunResult {
+    static func run(
+        _ executable: URL, _ arguments: [String], environment extra: [String: String] = [:], timeout: TimeInterval = 120
+    ) throws -> RunResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        process.environment = environment
+        process.environment = environment.merging(extra) { $1 }
         process.currentDirectoryURL = FileManager.default.temporaryDirectory
         let output = try CapturedFile(), error = try CapturedFile()
         process.standardOutput = output.handle
