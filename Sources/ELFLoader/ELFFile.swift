@@ -13,7 +13,9 @@ public enum ELFFile {
 
     /// Reads the i386 ELF behind `descriptor`, `fileSize` bytes long.
     public static func read(descriptor: FileDescriptor, fileSize: UInt64) throws -> ELFImage {
-        guard fileSize > 0 else { throw ELFError.empty }
+        var prefix = [UInt8](repeating: 0, count: 4)
+        let count = try prefix.withUnsafeMutableBytes { try descriptor.read(fromAbsoluteOffset: 0, into: $0) }
+        try checkSize(prefix: prefix.prefix(count), fileSize: fileSize)
         return try withLibELF(elf_begin(descriptor.rawValue, ELF_C_READ, nil)) {
             try image(of: $0, fileSize: fileSize)
         }
@@ -21,12 +23,22 @@ public enum ELFFile {
 
     /// Reads an i386 ELF held in memory (tests and fuzzing use this path).
     public static func read(bytes: [UInt8]) throws -> ELFImage {
-        guard !bytes.isEmpty else { throw ELFError.empty }
+        try checkSize(prefix: bytes.prefix(4), fileSize: UInt64(bytes.count))
         var copy = bytes  // libelf takes a mutable buffer, even to read
         return try copy.withUnsafeMutableBytes { buffer in
             try withLibELF(elf_memory(buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count)) {
                 try image(of: $0, fileSize: UInt64(buffer.count))
             }
+        }
+    }
+
+    /// Refuses a file too short for an ELF header before libelf sees it
+    /// (libelf calls a short ELF merely "invalid").
+    private static func checkSize(prefix: ArraySlice<UInt8>, fileSize: UInt64) throws {
+        guard fileSize > 0 else { throw ELFError.empty }
+        guard fileSize >= headerSize else {
+            throw prefix.elementsEqual([0x7f, 0x45, 0x4c, 0x46].prefix(prefix.count)) && prefix.count == 4
+                ? ELFError.truncatedHeader : ELFError.notELF
         }
     }
 
@@ -50,7 +62,6 @@ public enum ELFFile {
         guard elfClass == ELFCLASS32 else { throw ELFError.wrongClass(elfClass) }
         guard byteOrder == ELFDATA2LSB else { throw ELFError.wrongByteOrder(byteOrder) }
         guard identVersion == EV_CURRENT else { throw ELFError.wrongVersion(UInt32(identVersion)) }
-        guard fileSize >= headerSize else { throw ELFError.truncatedHeader }
         guard let header = elf32_getehdr(elf)?.pointee else { throw ELFError.libelf(lastLibELFError()) }
 
         guard header.e_machine == EM_386 else { throw ELFError.wrongMachine(header.e_machine) }

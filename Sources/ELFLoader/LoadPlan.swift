@@ -70,9 +70,13 @@ public struct LoadPlan: Equatable, Sendable {
             let anonymousStart = AddressSpaceLimits.pageUp(zeroStart)
             let anonymousEnd = AddressSpaceLimits.pageUp(start + UInt64(segment.memorySize))
             if segment.memorySize > segment.fileSize && anonymousEnd > anonymousStart {
+                // The kernel maps these pages with vm_brk_flags: always read-write,
+                // executable only if the segment is.
+                var bssProtection: MemoryProtection = [.read, .write]
+                if protection.contains(.execute) { bssProtection.insert(.execute) }
                 mappings.append(Mapping(
                     address: anonymousStart, length: anonymousEnd - anonymousStart,
-                    protection: protection, source: .anonymous))
+                    protection: bssProtection, source: .anonymous))
             }
 
             // The kernel's bookkeeping in load_elf_binary, kept as odd as it is:

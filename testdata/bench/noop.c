@@ -1,0 +1,2 @@
+/* Start-up benchmark: a static program that does nothing. */
+int main(void) { return 0; }
