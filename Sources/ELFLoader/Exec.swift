@@ -6,8 +6,13 @@
 import SystemPackage
 
 public struct ExecRequest: Sendable {
-    /// The program's path as given: opened, and shown to it as AT_EXECFN.
+    /// The program's path as given: opened, named in errors.
     public var path: [UInt8]
+    /// The program, already open (binfmt_misc's AT_EXECFD): used instead of `path`.
+    public var descriptor: Int32?
+    /// What the program sees as AT_EXECFN and whose base name becomes its
+    /// comm: the path execve was given.
+    public var execFilename: [UInt8]
     /// The program's argv, argv[0] included.
     public var arguments: [[UInt8]]
     public var environment: [[UInt8]]
@@ -19,10 +24,13 @@ public struct ExecRequest: Sendable {
     public var verbose: Bool
 
     public init(
-        path: [UInt8], arguments: [[UInt8]], environment: [[UInt8]], sysroot: [UInt8]? = nil,
+        path: [UInt8], descriptor: Int32? = nil, execFilename: [UInt8]? = nil,
+        arguments: [[UInt8]], environment: [[UInt8]], sysroot: [UInt8]? = nil,
         useVDSO: Bool = true, verbose: Bool = false
     ) {
         self.path = path
+        self.descriptor = descriptor
+        self.execFilename = execFilename ?? path
         self.arguments = arguments
         self.environment = environment
         self.sysroot = sysroot
@@ -50,7 +58,8 @@ public enum Exec {
         func random(below bound: UInt32) throws -> UInt32 { randomize ? try Random.below(bound) : 0 }
 
         // The program: opened, checked, placed and mapped.
-        let program = try ProgramFile.open(request.path)
+        let program = try request.descriptor.map { try ProgramFile.adopt(FileDescriptor(rawValue: $0)) }
+            ?? ProgramFile.open(request.path)
         let image = try program.readImage()
         let interpreterPath = try image.interpreterHeader.map { try program.interpreterPath(at: $0) }
         let placement = Placement.of(
@@ -96,8 +105,8 @@ public enum Exec {
             vdso: vdso.map { ($0.base, $0.entry) })
         let stack = InitialStack(
             top: top, arguments: request.arguments, environment: request.environment,
-            execFilename: request.path,
-            auxiliary: AuxiliaryVector.entries(program: facts, kernel: .ofThisProcess()),
+            execFilename: request.execFilename,
+            auxiliary: AuxiliaryVector.entries(program: facts, kernel: kernelValues(for: request)),
             randomBytes: try Random.bytes(16),
             alignmentPadding: try random(below: 8192))
         let stackRange = try StackMapping.map(stack, top: top, executable: plan.stackPolicy != .nonExecutable)
@@ -106,10 +115,36 @@ public enum Exec {
             staticPIE: placement == .topDown)
         report.stack(stackRange, stackPointer: stack.stackPointer, programBreak: programBreak, entry: entry)
 
+        // Without the privilege to name the program in /proc/self/exe, leave
+        // what a re-exec through it will need.
+        if !ReexecRecord.canSetExecutableFile() {
+            do {
+                try ReexecRecord(program: try program.absolutePath(), sysroot: request.sysroot, useVDSO: request.useVDSO).write()
+                report.line("/proc/self/exe: stays elf32-exec (no CAP_CHECKPOINT_RESTORE); re-exec record written")
+            } catch {
+                report.line("/proc/self/exe: stays elf32-exec; no re-exec record (\(error))")
+            }
+        }
+
         try Handoff(
             entry: UInt32(entry), stack: stack, stackTop: top, plan: plan, programBreak: programBreak,
-            programFile: program.descriptor, programPath: request.displayPath
+            programFile: program.descriptor, programPath: request.displayPath,
+            taskName: Handoff.baseName(request.execFilename)
         ).enter()
+    }
+
+    /// The kernel's values for this process, but AT_SECURE as a native exec of
+    /// the program would set it: from the credentials alone, unless the
+    /// kernel opened the program for us (binfmt_misc O/C: then the credentials
+    /// and AT_SECURE are the program's own). A file capability on elf32-exec
+    /// makes its own AT_SECURE 1; the program must not inherit that.
+    private static func kernelValues(for request: ExecRequest) -> KernelAuxiliaryValues {
+        var kernel = KernelAuxiliaryValues.ofThisProcess()
+        if request.descriptor == nil {
+            let credentialsDiffer = kernel.values[.uid] != kernel.values[.euid] || kernel.values[.gid] != kernel.values[.egid]
+            kernel.values[.secure] = credentialsDiffer ? 1 : 0
+        }
+        return kernel
     }
 
     /// Plans `image` at its placement and maps it.

@@ -21,6 +21,8 @@ struct Handoff {
     var programBreak: UInt64
     var programFile: FileDescriptor
     var programPath: String
+    /// The program's comm (/proc/self/comm): its file name, as execve sets it.
+    var taskName: [UInt8]
 
     /// READ_IMPLIES_EXEC from <linux/personality.h>.
     static let readImpliesExec: UInt = 0x040_0000
@@ -28,7 +30,7 @@ struct Handoff {
     static let above4GiB: Range<UInt64> = 0x1_0000_0000..<0x7FFF_FFFF_F000
 
     func enter() throws -> Never {
-        try ProcessControl.setName(Array(Self.baseName(programPath.utf8).prefix(15)))
+        try ProcessControl.setName(Array(taskName.prefix(15)))
         let trampoline = try prepareTrampoline()
 
         // The point of no return: what follows is what execve does to a process
@@ -93,7 +95,8 @@ struct Handoff {
 
         // A native exec by an ordinary user gains no capabilities; elf32-exec
         // may carry CAP_CHECKPOINT_RESTORE as a file capability: drop it all.
-        block.pointee.drop_capabilities = getuid() != 0 ? 1 : 0
+        // (Root keeps its capabilities through execve; so does the program.)
+        block.pointee.drop_capabilities = geteuid() != 0 ? 1 : 0
         block.pointee.capability_header.version = 0x2008_0522  // _LINUX_CAPABILITY_VERSION_3
         block.pointee.capability_header.pid = 0
 

@@ -35,6 +35,21 @@ struct ProgramFile {
         return ProgramFile(descriptor: descriptor, size: UInt64(status.st_size))
     }
 
+    /// Takes over a descriptor the kernel opened (binfmt_misc's AT_EXECFD):
+    /// the kernel already checked what execve checks.
+    static func adopt(_ descriptor: FileDescriptor) throws -> ProgramFile {
+        let status = try FileStatus.of(descriptor)
+        try checkRegular(status)
+        return ProgramFile(descriptor: descriptor, size: UInt64(status.st_size))
+    }
+
+    /// The file's absolute path, as the kernel knows it.
+    func absolutePath() throws -> [UInt8] {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = try valueOrErrno(readlink("/proc/self/fd/\(descriptor.rawValue)", &buffer, buffer.count))
+        return buffer.prefix(count).map { UInt8(bitPattern: $0) }
+    }
+
     /// Reads and checks the ELF image; closes the file if it is no good.
     func readImage() throws -> ELFImage {
         do {

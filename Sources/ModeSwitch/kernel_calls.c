@@ -57,6 +57,14 @@ long kernel_reset_signal_handler(int signal) {
     return syscall(SYS_rt_sigaction, signal, &reset, NULL, sizeof reset.mask);
 }
 
+int kernel_has_effective_capability(int capability) {
+    struct { uint32_t version; int pid; } header = { 0x20080522, 0 };  // _LINUX_CAPABILITY_VERSION_3
+    struct { uint32_t effective, permitted, inheritable; } data[2] = { { 0 } };
+    if (syscall(SYS_capget, &header, data) != 0 || capability < 0 || capability >= 64)
+        return 0;
+    return (data[capability / 32].effective >> (capability % 32)) & 1;
+}
+
 // glibc (2.35+) exports where its rseq area lives relative to the thread pointer.
 extern const ptrdiff_t __rseq_offset __attribute__((weak));
 extern const unsigned int __rseq_size __attribute__((weak));

@@ -23,15 +23,11 @@ final class NativeIdentityTests: XCTestCase {
         try Harness.assertSameAsNative("reexec", variant: variant)
     }
 
-    /// The same re-exec as an unprivileged user (uid/gid 65534, no groups,
-    /// through setpriv), natively and under elf32-exec.
-    ///
-    /// Expected outcome, honestly: this may fail today. Without
-    /// CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) the loader cannot make
-    /// /proc/self/exe name the program (PR_SET_MM_MAP's exe_fd needs it), so
-    /// /proc/self/exe still names elf32-exec and the program's re-exec of itself
-    /// runs the loader with the applet's argv instead of the program. The test
-    /// stays as the specification of what a native exec does.
+    /// As an ordinary user (uid 65534) the loader cannot make /proc/self/exe
+    /// name the program (PR_SET_MM_MAP's exe_fd needs CAP_CHECKPOINT_RESTORE),
+    /// so a re-exec through /proc/self/exe starts elf32-exec again, which finds
+    /// the program through the re-exec record its ancestor left
+    /// (Sources/ELFLoader/ReexecRecord.swift). The applets must run as natively.
     func testReexecUnprivileged() throws {
         guard getuid() == 0 else {
             throw XCTSkip("needs root to drop to uid 65534 with setpriv; running as uid \(getuid())")

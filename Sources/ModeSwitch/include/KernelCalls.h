@@ -32,6 +32,10 @@ long kernel_compat_map_probe(uint32_t length);
 /// that the signals glibc reserves for itself (32, 33) are reset too.
 long kernel_reset_signal_handler(int signal);
 
+/// Whether `capability` (e.g. CAP_SYS_ADMIN 21, CAP_CHECKPOINT_RESTORE 40)
+/// is in this process's effective set; capget has no glibc wrapper.
+int kernel_has_effective_capability(int capability);
+
 /// Unregisters the rseq area glibc registered for the loader's thread, so the
 /// kernel stops writing to the loader's memory and the program's libc can
 /// register its own. Returns 0 when nothing was registered.
