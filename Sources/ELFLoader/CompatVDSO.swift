@@ -14,8 +14,7 @@ public struct CompatVDSO: Equatable, Sendable {
     /// compat mmap area. The kernel refuses a second vDSO (EEXIST), so the
     /// 64-bit [vdso] and [vvar*] go first: after this call the loader must
     /// not read the clock through libc.
-    static func replaceLoaderVDSO() throws -> CompatVDSO {
-        let mappings = try MemoryMap.current()
+    static func replaceLoaderVDSO(mappings: [MemoryMapEntry]) throws -> CompatVDSO {
         let vdso64 = mappings.first { $0.name == "[vdso]" }
         let vvars = mappings.filter { $0.name.hasPrefix("[vvar") }
         // The data pages ([vvar], [vvar_vclock]) come right below the code and

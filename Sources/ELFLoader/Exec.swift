@@ -86,11 +86,13 @@ public enum Exec {
             }
         }
 
-        // The vDSO: the kernel maps it after the images, below them.
+        // The vDSO: the kernel maps it after the images, below them. The
+        // loader's own mappings are read once, for it and for the handoff.
+        let loaderMappings = try MemoryMap.current()
         var vdso: CompatVDSO?
         if request.useVDSO {
             do {
-                vdso = try CompatVDSO.replaceLoaderVDSO()
+                vdso = try CompatVDSO.replaceLoaderVDSO(mappings: loaderMappings)
             } catch {
                 report.line("vdso: unavailable (\(error)); system calls use int $0x80")
             }
@@ -128,6 +130,7 @@ public enum Exec {
 
         try Handoff(
             entry: UInt32(entry), stack: stack, stackTop: top, plan: plan, programBreak: programBreak,
+            loaderHeapStart: loaderMappings.first { $0.name == "[heap]" }?.range.lowerBound ?? 0,
             programFile: program.descriptor, programPath: request.displayPath,
             taskName: Handoff.baseName(request.execFilename)
         ).enter()

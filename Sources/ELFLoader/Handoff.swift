@@ -19,6 +19,9 @@ struct Handoff {
     var stackTop: UInt32
     var plan: LoadPlan
     var programBreak: UInt64
+    /// Where the loader's own brk heap starts (0: none); the trampoline
+    /// unmaps it up to the break it has then.
+    var loaderHeapStart: UInt64
     var programFile: FileDescriptor
     var programPath: String
     /// The program's comm (/proc/self/comm): its file name, as execve sets it.
@@ -70,12 +73,12 @@ struct Handoff {
         let base = UnsafeMutableRawPointer(bitPattern: UInt(page))!
         base.copyMemory(from: code, byteCount: Int(codeSize))
         let block = base + Int(blockOffset)
-        try fillBlock(block.bindMemory(to: handoff_block.self, capacity: 1))
+        fillBlock(block.bindMemory(to: handoff_block.self, capacity: 1))
         try Memory.protect(at: page, length: pageSize, [.read, .execute])
         return Trampoline(code: unsafeBitCast(base, to: (@convention(c) (UnsafeMutableRawPointer) -> Void).self), block: block)
     }
 
-    private func fillBlock(_ block: UnsafeMutablePointer<handoff_block>) throws {
+    private func fillBlock(_ block: UnsafeMutablePointer<handoff_block>) {
         var imageStart: UInt64 = 0, imageEnd: UInt64 = 0
         loader_image_bounds(&imageStart, &imageEnd)
         let loaderImage = AddressSpaceLimits.pageDown(imageStart)..<AddressSpaceLimits.pageUp(imageEnd)
@@ -83,12 +86,11 @@ struct Handoff {
             (loaderImage.lowerBound, UInt64(loaderImage.count)),
             (Self.above4GiB.lowerBound, UInt64(Self.above4GiB.count)),
             (0, 0))
-        block.pointee.heap_start = try MemoryMap.current().first { $0.name == "[heap]" }?.range.lowerBound ?? 0
+        block.pointee.heap_start = loaderHeapStart
 
-        let auxvOffset = MemoryLayout<handoff_block>.offset(of: \handoff_block.auxv)!
-        let auxv = UnsafeMutableRawPointer(block) + auxvOffset
         let auxvBytes = stack.auxiliaryVector.prefix(416)  // the kernel's saved_auxv holds 52 longs
-        auxvBytes.withUnsafeBytes { auxv.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        Self.copy(auxvBytes, into: &block.pointee.auxv)
+        let auxv = handoff_block_auxv(block)!
         let withExe = memoryMap(auxv: auxv, auxvSize: auxvBytes.count, exeFD: UInt32(bitPattern: programFile.rawValue))
         block.pointee.memory_map = (withExe, memoryMap(auxv: auxv, auxvSize: auxvBytes.count, exeFD: UInt32.max))
         block.pointee.exe_fd = programFile.rawValue
@@ -103,14 +105,21 @@ struct Handoff {
         block.pointee.entry = entry
         block.pointee.stack_pointer = stack.stackPointer
         block.pointee.mxcsr = 0x1f80
-        let message = Array("elf32-exec: \(programPath): cannot set the process memory map (PR_SET_MM_MAP)\n".utf8.prefix(256))
-        let messageOffset = MemoryLayout<handoff_block>.offset(of: \handoff_block.failure_message)!
-        message.withUnsafeBytes { (UnsafeMutableRawPointer(block) + messageOffset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let message = "elf32-exec: \(programPath): cannot set the process memory map (PR_SET_MM_MAP)\n".utf8.prefix(256)
+        Self.copy(message, into: &block.pointee.failure_message)
         block.pointee.failure_message_length = UInt32(message.count)
     }
 
+    /// Copies `bytes` to the start of a fixed-size C array field.
+    private static func copy<Bytes: Collection, Field>(_ bytes: Bytes, into field: inout Field) where Bytes.Element == UInt8 {
+        withUnsafeMutableBytes(of: &field) { destination in
+            precondition(bytes.count <= destination.count)
+            destination.copyBytes(from: bytes)
+        }
+    }
+
     /// What /proc/self/stat, cmdline, environ, auxv and exe show, and where brk is.
-    private func memoryMap(auxv: UnsafeMutableRawPointer, auxvSize: Int, exeFD: UInt32) -> prctl_mm_map {
+    private func memoryMap(auxv: UnsafeMutablePointer<UInt64>, auxvSize: Int, exeFD: UInt32) -> prctl_mm_map {
         prctl_mm_map(
             start_code: plan.code.lowerBound, end_code: plan.code.upperBound,
             start_data: plan.data.lowerBound, end_data: plan.data.upperBound,
@@ -118,7 +127,7 @@ struct Handoff {
             start_stack: UInt64(stack.stackPointer),
             arg_start: UInt64(stack.arguments.lowerBound), arg_end: UInt64(stack.arguments.upperBound),
             env_start: UInt64(stack.environment.lowerBound), env_end: UInt64(stack.environment.upperBound),
-            auxv: auxv.assumingMemoryBound(to: UInt64.self),
+            auxv: auxv,
             auxv_size: UInt32(auxvSize), exe_fd: exeFD)
     }
 

@@ -28,13 +28,25 @@ enum MemoryMap {
             let fields = line.split(separator: UInt8(ascii: " "), maxSplits: 5, omittingEmptySubsequences: true)
             guard fields.count >= 5 else { return nil }
             let bounds = fields[0].split(separator: UInt8(ascii: "-"))
-            guard bounds.count == 2,
-                let start = UInt64(String(decoding: bounds[0], as: UTF8.self), radix: 16),
-                let end = UInt64(String(decoding: bounds[1], as: UTF8.self), radix: 16)
+            guard bounds.count == 2, let start = hexadecimal(bounds[0]), let end = hexadecimal(bounds[1]), start <= end
             else { return nil }
             let name = fields.count == 6
                 ? String(decoding: fields[5].drop { $0 == UInt8(ascii: " ") }, as: UTF8.self) : ""
             return MemoryMapEntry(range: start..<end, name: name)
         }
+    }
+
+    /// A hexadecimal number without prefix, straight from the bytes.
+    private static func hexadecimal(_ digits: ArraySlice<UInt8>) -> UInt64? {
+        guard !digits.isEmpty, digits.count <= 16 else { return nil }
+        var value: UInt64 = 0
+        for digit in digits {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = value << 4 | UInt64(digit - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = value << 4 | UInt64(digit - UInt8(ascii: "a") + 10)
+            default: return nil
+            }
+        }
+        return value
     }
 }

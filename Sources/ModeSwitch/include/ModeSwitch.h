@@ -35,6 +35,11 @@ struct handoff_block {
     uint8_t auxv[512];
 };
 
+/// The block's copy of the auxiliary vector, where memory_map[*].auxv points.
+static inline uint64_t *handoff_block_auxv(struct handoff_block *block) {
+    return (uint64_t *)block->auxv;
+}
+
 /// The trampoline's code (mode_switch.S): position independent, to be copied
 /// into its own page, `*size` bytes. Entered with the block's address, it
 /// unmaps the loader (its heap, the listed ranges), sets the process memory
