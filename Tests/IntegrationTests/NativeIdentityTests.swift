@@ -10,17 +10,23 @@ final class NativeIdentityTests: XCTestCase {
     /// brk past 1 GiB and back, 1 GiB of mmap, mremap growth, a 300 MiB
     /// malloc, recursion to RLIMIT_STACK - 1 MiB, what /proc/self/maps names.
     func testMemory() throws {
-        try Harness.assertSameAsNative("memory", variant: variant)
+        for variant in ProgramTests.variants {
+            try Harness.assertSameAsNative("memory", variant: variant)
+        }
     }
 
     /// /proc/self/cmdline, environ, exe, comm, stat, status, task, fd, auxv.
     func testIdentity() throws {
-        try Harness.assertSameAsNative("identity", ["a", "b c"], variant: variant)
+        for variant in ProgramTests.variants {
+            try Harness.assertSameAsNative("identity", ["a", "b c"], variant: variant)
+        }
     }
 
     /// A multi-call program re-executing itself through /proc/self/exe.
     func testReexec() throws {
-        try Harness.assertSameAsNative("reexec", variant: variant)
+        for variant in ProgramTests.variants {
+            try Harness.assertSameAsNative("reexec", variant: variant)
+        }
     }
 
     /// As an ordinary user (uid 65534) the loader cannot make /proc/self/exe
