@@ -7,6 +7,7 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 src_dir="$repo_root/testdata"
 out_dir="$src_dir/build"
 script="$repo_root/scripts/build-testdata.sh"
+header="$src_dir/testlib.h"
 
 CC="${CC:-gcc}"
 CFLAGS_COMMON=(-O1 -Wall -Werror -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -pthread)
@@ -72,8 +73,9 @@ for variant in "${VARIANTS[@]}"; do
             echo "skip    $variant/$name: $(skip_reason "$variant" "$src")"
             continue
         fi
-        # make-like: rebuild when the binary is missing or older than its source or this script
-        if [ -e "$out" ] && [ ! "$src" -nt "$out" ] && [ ! "$script" -nt "$out" ]; then
+        # make-like: rebuild when the binary is missing or older than its source,
+        # the shared header or this script
+        if [ -e "$out" ] && [ ! "$src" -nt "$out" ] && [ ! "$script" -nt "$out" ] && [ ! "$header" -nt "$out" ]; then
             continue
         fi
         libs=()

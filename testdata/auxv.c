@@ -1,12 +1,13 @@
 /* Checks the auxiliary vector and the initial stack layout that Linux's create_elf_tables builds. */
 #include <elf.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
-#include <unistd.h>
+
+#define CHECK_INDENT "  " /* check lines stand under their section headings */
+#include "testlib.h"
 
 #ifndef AT_RSEQ_FEATURE_SIZE
 #define AT_RSEQ_FEATURE_SIZE 27
@@ -24,15 +25,6 @@
 extern const Elf32_Ehdr __ehdr_start; /* our own ELF header, provided by the linker */
 extern char _start[];                 /* our entry point */
 extern void *__libc_stack_end;
-
-static int failures;
-
-static void check(const char *what, int ok)
-{
-    printf("  %s: %s\n", what, ok ? "yes" : "no");
-    if (!ok)
-        failures++;
-}
 
 static const char *at_name(uint32_t t)
 {
@@ -71,43 +63,12 @@ static const char *at_name(uint32_t t)
     }
 }
 
-/* Find the /proc/self/maps line containing addr: returns 1 and fills start, end, name. */
-static int find_mapping(uintptr_t addr, unsigned long long *start, unsigned long long *end,
-                        char *name, size_t namesz)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    char line[512];
-    int found = 0;
-    if (!f)
-        return 0;
-    while (!found && fgets(line, sizeof line, f)) {
-        unsigned long long s, e;
-        int pathpos = 0;
-        if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &s, &e, &pathpos) < 2)
-            continue;
-        if (addr >= s && addr < e) {
-            found = 1;
-            *start = s;
-            *end = e;
-            snprintf(name, namesz, "%s", pathpos ? line + pathpos : "");
-            name[strcspn(name, "\n")] = 0;
-        }
-    }
-    fclose(f);
-    return found;
-}
-
 /* Field 28 of /proc/self/stat: the kernel's idea of the initial stack pointer (mm->start_stack). */
 static unsigned long long proc_startstack(void)
 {
     char buf[2048];
-    int fd = open("/proc/self/stat", O_RDONLY);
-    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-    if (fd >= 0)
-        close(fd);
-    if (n <= 0)
+    if (read_file("/proc/self/stat", buf, sizeof buf) <= 0)
         return 0;
-    buf[n] = 0;
     char *p = strrchr(buf, ')');
     if (!p)
         return 0;
@@ -137,14 +98,8 @@ static int is_elf32_i386(const Elf32_Ehdr *eh)
 int main(int argc, char **argv, char **envp)
 {
     uint32_t *argcp = (uint32_t *)argv - 1;
-    char **ep = envp;
-    while (*ep)
-        ep++;
-    int envc = ep - envp;
-    Elf32_auxv_t *auxv = (Elf32_auxv_t *)(ep + 1);
-    int nauxv = 0;
-    while (auxv[nauxv].a_type != AT_NULL)
-        nauxv++;
+    int envc = count_strings(envp), nauxv;
+    Elf32_auxv_t *auxv = find_auxv(envp, &nauxv);
 
     /* Everything the later checks need from the vector. */
     uint32_t random = 0, platform = 0, execfn = 0, sysinfo = 0, ehdr = 0;
@@ -314,32 +269,8 @@ int main(int argc, char **argv, char **envp)
     }
 
     printf("/proc/self/auxv:\n");
-    {
-        static unsigned char buf[4096];
-        int fd = open("/proc/self/auxv", O_RDONLY);
-        size_t total = 0;
-        ssize_t n;
-        while (fd >= 0 && total < sizeof buf && (n = read(fd, buf + total, sizeof buf - total)) > 0)
-            total += n;
-        if (fd >= 0)
-            close(fd);
-        int equal = 1, k = 0;
-        for (;; k++) {
-            if ((k + 1) * 8 > (int)total) {
-                equal = 0;
-                break;
-            }
-            uint32_t t, v;
-            memcpy(&t, buf + k * 8, 4);
-            memcpy(&v, buf + k * 8 + 4, 4);
-            if (k > nauxv || t != auxv[k].a_type || v != auxv[k].a_un.a_val)
-                equal = 0;
-            if (t == AT_NULL)
-                break;
-        }
-        check("parsed as 32-bit pairs, equals the in-memory auxv (types and values)", equal && k == nauxv);
-    }
+    check("parsed as 32-bit pairs, equals the in-memory auxv (types and values)",
+          proc_auxv_equals(auxv, nauxv, NULL));
 
-    printf("%s\n", failures ? "SOME CHECKS FAILED" : "all checks passed");
-    return failures ? 1 : 0;
+    return finish_checks();
 }

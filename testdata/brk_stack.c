@@ -1,33 +1,12 @@
 /* Checks memory growth: brk/sbrk grow and shrink, brk placement, a 300 MiB malloc, 4 MiB of stack recursion. */
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
+#include "testlib.h"
 
 #define MiB (1024 * 1024)
 
 extern char end; /* first address past the program's .bss, from the linker */
-
-static int failures;
-
-static void check(const char *what, int ok)
-{
-    printf("%s: %s\n", what, ok ? "yes" : "no");
-    if (!ok)
-        failures++;
-}
-
-/* 1 KiB frame per call; the work after the call keeps it from becoming a loop */
-__attribute__((noinline)) static int recurse(int depth)
-{
-    volatile char frame[1024];
-    frame[0] = (char)depth;
-    frame[1023] = (char)(depth >> 8);
-    if (depth == 0)
-        return 0;
-    return recurse(depth - 1) + (frame[0] == (char)depth && frame[1023] == (char)(depth >> 8));
-}
 
 int main(void)
 {
@@ -66,25 +45,12 @@ int main(void)
     check("regrown page is zero again", again_zero);
 
     /* a large malloc, every page touched */
-    size_t big = 300 * MiB;
-    unsigned char *m = malloc(big);
-    check("malloc(300 MiB)", m != NULL);
-    if (m) {
-        for (size_t off = 0; off < big; off += 4096)
-            m[off] = (unsigned char)(off >> 12);
-        int ok = 1;
-        for (size_t off = 0; off < big; off += 4096)
-            if (m[off] != (unsigned char)(off >> 12))
-                ok = 0;
-        check("every page written and read back", ok);
-        free(m);
-    }
+    check_malloc_every_page("malloc(300 MiB)", 300 * MiB);
 
     /* deep recursion: 4000 frames of 1 KiB */
     int r = recurse(4000);
     printf("recursion result: %d (expected 4000)\n", r);
     check("4000 x 1 KiB recursion", r == 4000);
 
-    printf("%s\n", failures ? "SOME CHECKS FAILED" : "all checks passed");
-    return failures ? 1 : 0;
+    return finish_checks();
 }

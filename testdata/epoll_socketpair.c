@@ -9,18 +9,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "testlib.h"
 
 #define NMESSAGES 100
 #define COOKIE 0x1122334455667788ULL
-
-static int failures;
-
-static void check(const char *what, int ok)
-{
-    printf("%s: %s\n", what, ok ? "yes" : "no");
-    if (!ok)
-        failures++;
-}
 
 static int make_message(char *buf, int i)
 {
@@ -167,6 +159,5 @@ int main(void)
     check("poll after closing the write end: POLLHUP", poll(&pfd, 1, 1000) == 1 && (pfd.revents & POLLHUP));
     close(p[0]);
 
-    printf("%s\n", failures ? "SOME CHECKS FAILED" : "all checks passed");
-    return failures ? 1 : 0;
+    return finish_checks();
 }

@@ -8,17 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "testlib.h"
 
 #define NFILES 1500
-
-static int failures;
-
-static void check(const char *what, int ok)
-{
-    printf("%s: %s\n", what, ok ? "yes" : "no");
-    if (!ok)
-        failures++;
-}
 
 static int cmp_names(const void *a, const void *b)
 {
@@ -149,6 +141,5 @@ int main(int argc, char **argv)
         closedir(d);
     check("/proc/self/fd lists 0, 1, 2 and its own descriptor", have0 && have1 && have2 && havedfd);
 
-    printf("%s\n", failures ? "SOME CHECKS FAILED" : "all checks passed");
-    return failures ? 1 : 0;
+    return finish_checks();
 }

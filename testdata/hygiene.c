@@ -1,17 +1,10 @@
 /* Checks the process state a fresh exec leaves: descriptors, signal dispositions, mask, threads, altstack, personality. */
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/personality.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-static int cmp_int(const void *a, const void *b)
-{
-    return *(const int *)a - *(const int *)b;
-}
+#include "testlib.h"
 
 /* The kernel's struct sigaction for i386 rt_sigaction (glibc's sigaction() refuses signals 32 and 33). */
 struct kernel_sigaction {
@@ -24,23 +17,7 @@ struct kernel_sigaction {
 int main(void)
 {
     /* open descriptors, from /proc/self/fd, without the directory's own */
-    DIR *d = opendir("/proc/self/fd");
-    int fds[1024], nfds = 0;
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        int fd = atoi(de->d_name);
-        if (fd != dirfd(d) && nfds < 1024)
-            fds[nfds++] = fd;
-    }
-    if (d)
-        closedir(d);
-    qsort(fds, nfds, sizeof fds[0], cmp_int);
-    printf("open descriptors:");
-    for (int i = 0; i < nfds; i++)
-        printf(" %d", fds[i]);
-    printf("\n");
+    print_open_fds();
 
     /* signal dispositions other than SIG_DFL, queried from the kernel */
     int nondefault = 0;
@@ -79,14 +56,7 @@ int main(void)
     printf("pending signals: %d\n", npending);
 
     /* threads */
-    d = opendir("/proc/self/task");
-    int nthreads = 0;
-    while (d && (de = readdir(d)))
-        if (de->d_name[0] != '.')
-            nthreads++;
-    if (d)
-        closedir(d);
-    printf("threads: %d\n", nthreads);
+    printf("threads: %d\n", count_entries("/proc/self/task"));
 
     /* alternate signal stack */
     stack_t ss;

@@ -1,41 +1,16 @@
 /* Checks what /proc says about the process: cmdline, environ, exe, comm, the memory-map fields of
  * /proc/self/stat, identity lines of /proc/self/status, tasks, open descriptors, /proc/self/auxv. */
-#include <dirent.h>
 #include <elf.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "testlib.h"
 
 extern const Elf32_Ehdr __ehdr_start; /* our own ELF header, provided by the linker */
 extern char **environ;
-
-static int failures;
-
-static void check(const char *what, int ok)
-{
-    printf("%s: %s\n", what, ok ? "yes" : "no");
-    if (!ok)
-        failures++;
-}
-
-/* The whole file into buf (NUL-terminated); returns its length or -1. */
-static long read_file(const char *path, char *buf, size_t size)
-{
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return -1;
-    size_t total = 0;
-    ssize_t n;
-    while (total < size - 1 && (n = read(fd, buf + total, size - 1 - total)) > 0)
-        total += n;
-    close(fd);
-    buf[total] = 0;
-    return (long)total;
-}
 
 /* Strings joined as the kernel stores them: each followed by its NUL. */
 static size_t join(char **strings, char *out, size_t size)
@@ -51,51 +26,19 @@ static size_t join(char **strings, char *out, size_t size)
     return len;
 }
 
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
-
-/* The /proc/self/maps mapping containing addr: 1 and its name, or 0. */
-static int mapping_name(unsigned long long addr, char *name, size_t size)
-{
-    static char maps[256 * 1024];
-    if (read_file("/proc/self/maps", maps, sizeof maps) <= 0)
-        return 0;
-    for (char *line = maps; *line;) {
-        char *eol = strchr(line, '\n');
-        if (eol)
-            *eol = 0;
-        unsigned long long s, e;
-        int pos = 0;
-        if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &s, &e, &pos) >= 2 && addr >= s && addr < e) {
-            snprintf(name, size, "%s", pos ? line + pos : "");
-            return 1;
-        }
-        if (!eol)
-            break;
-        line = eol + 1;
-    }
-    return 0;
-}
-
 static char cmdline[64 * 1024], expected[64 * 1024];
 
 int main(int argc, char **argv, char **envp)
 {
     uint32_t *argcp = (uint32_t *)argv - 1; /* the kernel's start_stack: the slot holding argc */
-    int envc = 0;
-    while (envp[envc])
-        envc++;
-    Elf32_auxv_t *auxv = (Elf32_auxv_t *)(envp + envc + 1);
-    int nauxv = 0;
+    int envc = count_strings(envp), nauxv;
+    Elf32_auxv_t *auxv = find_auxv(envp, &nauxv);
     uint32_t at_phdr = 0, at_phnum = 0;
-    for (; auxv[nauxv].a_type != AT_NULL; nauxv++) {
-        if (auxv[nauxv].a_type == AT_PHDR)
-            at_phdr = auxv[nauxv].a_un.a_val;
-        if (auxv[nauxv].a_type == AT_PHNUM)
-            at_phnum = auxv[nauxv].a_un.a_val;
+    for (int i = 0; i < nauxv; i++) {
+        if (auxv[i].a_type == AT_PHDR)
+            at_phdr = auxv[i].a_un.a_val;
+        if (auxv[i].a_type == AT_PHNUM)
+            at_phnum = auxv[i].a_un.a_val;
     }
 
     /* ---- /proc/self/cmdline ---- */
@@ -201,7 +144,7 @@ int main(int argc, char **argv, char **envp)
     check("startstack (28) == &argc", field[28] == (uintptr_t)argcp);
     char name[256] = "";
     check("startstack inside the mapping named [stack]",
-          mapping_name(field[28], name, sizeof name) && strcmp(name, "[stack]") == 0);
+          find_mapping(field[28], NULL, NULL, name, sizeof name) && strcmp(name, "[stack]") == 0);
     check("start_data (45) == highest PT_LOAD p_vaddr + bias", field[45] == start_data);
     check("end_data (46) == highest PT_LOAD p_vaddr + p_filesz + bias", field[46] == end_data);
     uintptr_t brk_now = (uintptr_t)sbrk(0);
@@ -222,10 +165,7 @@ int main(int argc, char **argv, char **envp)
     n = read_file("/proc/self/status", status, sizeof status);
     check("readable", n > 0);
     int threads_one = 0, name_ok = 0;
-    for (char *line = status; n > 0 && *line;) {
-        char *eol = strchr(line, '\n');
-        if (eol)
-            *eol = 0;
+    for (char *rest = status, *line; (line = next_line(&rest));) {
         if (strncmp(line, "Name:\t", 6) == 0)
             name_ok = strcmp(line + 6, comm_expected) == 0;
         if (strcmp(line, "Threads:\t1") == 0)
@@ -235,79 +175,26 @@ int main(int argc, char **argv, char **envp)
         for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++)
             if (strncmp(line, shown[i], strlen(shown[i])) == 0)
                 printf("%s\n", line);
-        if (!eol)
-            break;
-        line = eol + 1;
     }
     check("Name: equals comm", name_ok);
     check("Threads:\\t1", threads_one);
 
     /* ---- /proc/self/task ---- */
     printf("/proc/self/task:\n");
-    DIR *d = opendir("/proc/self/task");
-    int tasks = 0;
-    struct dirent *de;
-    while (d && (de = readdir(d)))
-        if (de->d_name[0] != '.')
-            tasks++;
-    if (d)
-        closedir(d);
+    int tasks = count_entries("/proc/self/task");
     printf("entries: %d\n", tasks);
     check("one task", tasks == 1);
 
     /* ---- open descriptors, without the directory's own ---- */
     printf("/proc/self/fd:\n");
-    d = opendir("/proc/self/fd");
-    int fds[256], nfds = 0;
-    while (d && (de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        int fd = atoi(de->d_name);
-        if (fd != dirfd(d) && nfds < 256)
-            fds[nfds++] = fd;
-    }
-    if (d)
-        closedir(d);
-    for (int i = 1; i < nfds; i++) /* insertion sort: few entries */
-        for (int j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
-            int t = fds[j];
-            fds[j] = fds[j - 1];
-            fds[j - 1] = t;
-        }
-    printf("open descriptors:");
-    for (int i = 0; i < nfds; i++)
-        printf(" %d", fds[i]);
-    printf("\n");
+    print_open_fds();
 
     /* ---- /proc/self/auxv ---- */
     printf("/proc/self/auxv:\n");
-    {
-        static unsigned char buf[4096];
-        int fd = open("/proc/self/auxv", O_RDONLY);
-        size_t total = 0;
-        ssize_t r;
-        while (fd >= 0 && total < sizeof buf && (r = read(fd, buf + total, sizeof buf - total)) > 0)
-            total += r;
-        if (fd >= 0)
-            close(fd);
-        int equal = 1, k = 0;
-        for (;; k++) {
-            if ((k + 1) * 8 > (int)total) {
-                equal = 0;
-                break;
-            }
-            uint32_t t, v;
-            memcpy(&t, buf + k * 8, 4);
-            memcpy(&v, buf + k * 8 + 4, 4);
-            if (k > nauxv || t != auxv[k].a_type || v != auxv[k].a_un.a_val)
-                equal = 0;
-            if (t == AT_NULL)
-                break;
-        }
-        printf("pairs (with AT_NULL): %d\n", k + 1);
-        check("parsed as 32-bit pairs, equals the in-memory auxv", equal && k == nauxv);
-    }
+    int pairs;
+    int equal = proc_auxv_equals(auxv, nauxv, &pairs);
+    printf("pairs (with AT_NULL): %d\n", pairs);
+    check("parsed as 32-bit pairs, equals the in-memory auxv", equal);
 
-    printf("%s\n", failures ? "SOME CHECKS FAILED" : "all checks passed");
-    return failures ? 1 : 0;
+    return finish_checks();
 }

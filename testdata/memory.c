@@ -1,6 +1,5 @@
 /* Checks large memory use: brk past 1 GiB and back, 1 GiB of 16 MiB mmaps, mremap growth to 256 MiB,
  * a 300 MiB malloc, stack recursion up to RLIMIT_STACK - 1 MiB, and what /proc/self/maps names. */
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,19 +7,11 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include "testlib.h"
 
 #define KiB 1024u
 #define MiB (1024u * 1024u)
 #define GiB (1024u * MiB)
-
-static int failures;
-
-static void check(const char *what, int ok)
-{
-    printf("%s: %s\n", what, ok ? "yes" : "no");
-    if (!ok)
-        failures++;
-}
 
 /* What /proc/self/maps says, gathered without stdio or malloc (they would move the break). */
 struct maps_summary {
@@ -35,20 +26,8 @@ static char maps_buf[256 * 1024];
 static void summarize_maps(struct maps_summary *s)
 {
     memset(s, 0, sizeof *s);
-    int fd = open("/proc/self/maps", O_RDONLY);
-    if (fd < 0)
-        return;
-    size_t total = 0;
-    ssize_t n;
-    while (total < sizeof maps_buf - 1 && (n = read(fd, maps_buf + total, sizeof maps_buf - 1 - total)) > 0)
-        total += n;
-    close(fd);
-    maps_buf[total] = 0;
-    s->ok = total > 0;
-    for (char *line = maps_buf; *line;) {
-        char *eol = strchr(line, '\n');
-        if (eol)
-            *eol = 0;
+    s->ok = read_file("/proc/self/maps", maps_buf, sizeof maps_buf) > 0;
+    for (char *rest = maps_buf, *line; (line = next_line(&rest));) {
         unsigned long long start = strtoull(line, NULL, 16);
         /* the name is the sixth field: skip five fields and the blanks after them */
         char *p = line;
@@ -75,21 +54,7 @@ static void summarize_maps(struct maps_summary *s)
             }
             s->high++;
         }
-        if (!eol)
-            break;
-        line = eol + 1;
     }
-}
-
-/* 1 KiB frame per call; the work after the call keeps it from becoming a loop */
-__attribute__((noinline)) static int recurse(int depth)
-{
-    volatile char frame[1024];
-    frame[0] = (char)depth;
-    frame[1023] = (char)(depth >> 8);
-    if (depth == 0)
-        return 0;
-    return recurse(depth - 1) + (frame[0] == (char)depth && frame[1023] == (char)(depth >> 8));
 }
 
 static unsigned char pattern(size_t i)
@@ -229,19 +194,7 @@ int main(void)
 
     /* ---- a large malloc, every page touched ---- */
     printf("malloc:\n");
-    size_t big = 300 * MiB;
-    unsigned char *b = malloc(big);
-    check("malloc(300 MiB)", b != NULL);
-    if (b) {
-        for (size_t off = 0; off < big; off += 4096)
-            b[off] = (unsigned char)(off >> 12);
-        int ok = 1;
-        for (size_t off = 0; off < big; off += 4096)
-            if (b[off] != (unsigned char)(off >> 12))
-                ok = 0;
-        check("every page written and read back", ok);
-        free(b);
-    }
+    check_malloc_every_page("malloc(300 MiB)", 300 * MiB);
 
     /* ---- stack ---- */
     printf("stack:\n");
@@ -259,6 +212,5 @@ int main(void)
     check("recursion completed", r == depth);
     check("initial stack in the top GiB (&local >= 0xC0000000)", (uintptr_t)&local >= 0xC0000000u);
 
-    printf("%s\n", failures ? "SOME CHECKS FAILED" : "all checks passed");
-    return failures ? 1 : 0;
+    return finish_checks();
 }

@@ -6,25 +6,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static int failures;
-
-static void check(const char *what, int ok)
-{
-    printf("%s: %s\n", what, ok ? "yes" : "no");
-    if (!ok)
-        failures++;
-}
-
-static void print_status(const char *what, int status)
-{
-    if (WIFEXITED(status))
-        printf("%s: exited with %d\n", what, WEXITSTATUS(status));
-    else if (WIFSIGNALED(status))
-        printf("%s: killed by signal %d\n", what, WTERMSIG(status));
-    else
-        printf("%s: status 0x%x\n", what, status);
-}
+#include "testlib.h"
 
 #define PIPE_BYTES (1024 * 1024)
 

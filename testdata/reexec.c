@@ -7,33 +7,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "testlib.h"
 
 extern char **environ;
-
-static int failures;
-
-static void check(const char *what, int ok)
-{
-    printf("%s: %s\n", what, ok ? "yes" : "no");
-    if (!ok)
-        failures++;
-}
-
-static void print_status(const char *what, int status)
-{
-    if (WIFEXITED(status))
-        printf("%s: exited with %d\n", what, WEXITSTATUS(status));
-    else if (WIFSIGNALED(status))
-        printf("%s: killed by signal %d\n", what, WTERMSIG(status));
-    else
-        printf("%s: status 0x%x\n", what, status);
-}
-
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
 
 /* applet-upper TEXT: prints TEXT upper-cased, then its environment size and X if set; exits 3 */
 static int applet_upper(int argc, char **argv)
@@ -42,10 +18,7 @@ static int applet_upper(int argc, char **argv)
     for (const char *p = text; *p; p++)
         putchar(toupper((unsigned char)*p));
     putchar('\n');
-    int envc = 0;
-    while (environ && environ[envc])
-        envc++;
-    printf("environment entries: %d\n", envc);
+    printf("environment entries: %d\n", count_strings(environ));
     const char *x = getenv("X");
     if (x)
         printf("X=%s\n", x);
@@ -56,10 +29,7 @@ static int applet_upper(int argc, char **argv)
 static int applet_count(void)
 {
     static char buf[65536];
-    size_t total = 0;
-    ssize_t n;
-    while (total < sizeof buf && (n = read(0, buf + total, sizeof buf - total)) > 0)
-        total += n;
+    size_t total = read_fd(0, buf, sizeof buf);
     printf("count: %zu bytes\n", total);
     printf("text: %.*s", (int)total, buf);
     if (total == 0 || buf[total - 1] != '\n')
@@ -89,8 +59,7 @@ int main(int argc, char **argv)
     int a[2], b[2];
     if (pipe(a) != 0 || pipe(b) != 0) {
         check("pipe", 0);
-        printf("SOME CHECKS FAILED\n");
-        return 1;
+        return finish_checks();
     }
     pid_t upper = fork();
     if (upper == 0) {
@@ -109,11 +78,7 @@ int main(int argc, char **argv)
     }
     close(a[0]), close(a[1]), close(b[1]);
     static char back[65536];
-    size_t total = 0;
-    ssize_t n;
-    while (total < sizeof back - 1 && (n = read(b[0], back + total, sizeof back - 1 - total)) > 0)
-        total += n;
-    back[total] = 0;
+    size_t total = read_fd(b[0], back, sizeof back);
     close(b[0]);
     int upper_status = -1, count_status = -1;
     check("fork applet-upper", upper > 0);
@@ -144,6 +109,5 @@ int main(int argc, char **argv)
     print_status("applet-upper", direct_status);
     check("applet-upper exited with 3", WIFEXITED(direct_status) && WEXITSTATUS(direct_status) == 3);
 
-    printf("%s\n", failures ? "SOME CHECKS FAILED" : "all checks passed");
-    return failures ? 1 : 0;
+    return finish_checks();
 }

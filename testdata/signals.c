@@ -8,15 +8,7 @@
 #include <sys/mman.h>
 #include <sys/time.h>
 #include <unistd.h>
-
-static int failures;
-
-static void check(const char *what, int ok)
-{
-    printf("%s: %s\n", what, ok ? "yes" : "no");
-    if (!ok)
-        failures++;
-}
+#include "testlib.h"
 
 /* ---- SA_SIGINFO for SIGUSR1 ---- */
 static volatile sig_atomic_t usr1_signo, usr1_code, usr1_pid_ok;
@@ -173,6 +165,5 @@ int main(void)
     sigpending(&pending);
     check("nothing pending afterwards", sigismember(&pending, SIGUSR2) == 0);
 
-    printf("%s\n", failures ? "SOME CHECKS FAILED" : "all checks passed");
-    return failures ? 1 : 0;
+    return finish_checks();
 }

@@ -2,19 +2,11 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "testlib.h"
 
 #define NTHREADS 16
 #define ITERATIONS 100000
 #define PINGPONGS 1000
-
-static int failures;
-
-static void check(const char *what, int ok)
-{
-    printf("%s: %s\n", what, ok ? "yes" : "no");
-    if (!ok)
-        failures++;
-}
 
 static __thread volatile int tls_counter;
 static __thread int tls_initialized = 1234; /* non-zero initial value: comes from the TLS image */
@@ -115,6 +107,5 @@ int main(void)
     printf("ping-pong: pings=%d pongs=%d\n", pings, pongs);
     check("cond ping-pong 1000 round trips", pings == PINGPONGS && pongs == PINGPONGS);
 
-    printf("%s\n", failures ? "SOME CHECKS FAILED" : "all checks passed");
-    return failures ? 1 : 0;
+    return finish_checks();
 }

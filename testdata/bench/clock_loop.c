@@ -15,10 +15,5 @@ static void loop(long n)
 
 int main(int argc, char **argv)
 {
-    long n = iterations_arg(argc, argv);
-    loop(n / 10);
-    long long t0 = now_ns();
-    loop(n);
-    long long t1 = now_ns();
-    return report(t1 - t0, n);
+    return run_bench(argc, argv, loop);
 }

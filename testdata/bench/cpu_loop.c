@@ -5,8 +5,9 @@
 #include "bench.h"
 
 static volatile uint32_t sink;
+static uint32_t seed; /* argc, set in main: not a constant the compiler could fold the chain with */
 
-static void loop(long n, uint32_t seed)
+static void loop(long n)
 {
     uint32_t h = seed;
     for (long i = 0; i < n; i++) {
@@ -21,10 +22,6 @@ static void loop(long n, uint32_t seed)
 
 int main(int argc, char **argv)
 {
-    long n = iterations_arg(argc, argv);
-    loop(n / 10, (uint32_t)argc);
-    long long t0 = now_ns();
-    loop(n, (uint32_t)argc);
-    long long t1 = now_ns();
-    return report(t1 - t0, n);
+    seed = (uint32_t)argc;
+    return run_bench(argc, argv, loop);
 }
