@@ -35,24 +35,33 @@ public struct ProcessStart: Equatable, Sendable {
     public static func current() -> ProcessStart {
         let argv = CommandLine.unsafeArgv
         let arguments = (0..<Int(CommandLine.argc)).map { bytes(of: argv[$0]!) }
-        let execFilenameAddress = getauxval(UInt(AT_EXECFN))
-        let execFilename = bytes(of: UnsafePointer(bitPattern: execFilenameAddress)!)
-        var environment: [[UInt8]] = []
-        if let last = argv[Int(CommandLine.argc) - 1] {
-            var cursor = UnsafePointer(last) + strlen(last) + 1
-            let end = UnsafePointer<CChar>(bitPattern: execFilenameAddress)!
-            while cursor < end {
-                environment.append(bytes(of: cursor))
-                cursor += strlen(cursor) + 1
-            }
-        }
+        let execFilename = UnsafePointer<CChar>(bitPattern: getauxval(UInt(AT_EXECFN)))
         errno = 0
         let execFD = getauxval(UInt(AT_EXECFD))
         let hasExecFD = errno != ENOENT
         return ProcessStart(
-            arguments: arguments, environment: environment, execFilename: execFilename,
+            arguments: arguments, environment: environment(endingAt: execFilename),
+            execFilename: execFilename.map(bytes(of:)) ?? [],
             flags: UInt32(truncatingIfNeeded: getauxval(UInt(AT_FLAGS))),
             execFD: hasExecFD ? Int32(truncatingIfNeeded: execFD) : nil)
+    }
+
+    /// The environment strings, which the kernel lays out right after the
+    /// argument strings and right before the AT_EXECFN string.
+    private static func environment(endingAt end: UnsafePointer<CChar>?) -> [[UInt8]] {
+        let argc = Int(CommandLine.argc)
+        // Where the strings start: after the last argument, or (an execve with
+        // no argv at all) at the first variable environ still lists.
+        guard let end, let start = argc > 0 ? CommandLine.unsafeArgv[argc - 1].map({ UnsafePointer($0) + strlen($0) + 1 })
+            : environ.pointee.map({ UnsafePointer($0) })
+        else { return [] }
+        var environment: [[UInt8]] = []
+        var cursor = start
+        while cursor < end {
+            environment.append(bytes(of: cursor))
+            cursor += strlen(cursor) + 1
+        }
+        return environment
     }
 
     /// AT_SECURE: the kernel gave this process credentials its caller lacks.
