@@ -160,6 +160,9 @@ public enum Exec {
         }
         let plan = LoadPlan(image: image, loadBias: placement.loadBias(for: image, topDownAddress: topDownAddress))
         report.plan(plan, image: image, path: name)
+        guard plan.reservation.lowerBound >= AddressSpaceLimits.lowest, plan.reservation.upperBound <= AddressSpaceLimits.top else {
+            throw LoadError.outsideAddressSpace(plan.reservation)
+        }
         try AddressSpace.load(plan, from: file.descriptor, reserved: placement == .topDown)
         return plan
     }

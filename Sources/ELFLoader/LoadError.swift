@@ -5,6 +5,7 @@ import SystemPackage
 
 public enum LoadError: Error, CustomStringConvertible {
     case addressRangeOccupied(Range<UInt64>)
+    case outsideAddressSpace(Range<UInt64>)
     case mappingFailed(Range<UInt64>, Error)
     case stackFailed(Error)
     case processMapFailed(Error)
@@ -13,6 +14,8 @@ public enum LoadError: Error, CustomStringConvertible {
         switch self {
         case .addressRangeOccupied(let span):
             return "address range \(describe(span)) is already in use by elf32-exec itself"
+        case .outsideAddressSpace(let span):
+            return "placed at \(describe(span)), the image does not fit in the 32-bit address space"
         case .mappingFailed(let span, let error):
             return "cannot map the image at \(describe(span)): \(error)"
         case .stackFailed(let error):

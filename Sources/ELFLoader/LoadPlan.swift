@@ -52,7 +52,9 @@ public struct LoadPlan: Equatable, Sendable {
 
         for segment in segments {
             let protection = Self.protection(of: segment.flags, readImpliesExec: readImpliesExec)
-            let start = UInt64(segment.virtualAddress) + loadBias
+            // The bias may be "negative" (a PIE linked above its load address):
+            // addresses wrap around as in the kernel's unsigned arithmetic.
+            let start = UInt64(segment.virtualAddress) &+ loadBias
             let pageOffset = start % AddressSpaceLimits.pageSize
             let mapStart = start - pageOffset
             var zeroStart = mapStart
@@ -95,13 +97,13 @@ public struct LoadPlan: Equatable, Sendable {
             }
         }
 
-        let reservationStart = AddressSpaceLimits.pageDown(UInt64(segments[0].virtualAddress) + loadBias)
+        let reservationStart = AddressSpaceLimits.pageDown(UInt64(segments[0].virtualAddress) &+ loadBias)
         self.reservation = reservationStart..<AddressSpaceLimits.pageUp(imageEnd)
         self.mappings = mappings
         self.zeroFills = zeroFills
         self.holes = Self.holes(in: reservation, outside: mappings.map(\.range))
         self.loadBias = loadBias
-        self.entry = UInt64(image.entry) + loadBias
+        self.entry = UInt64(image.entry) &+ loadBias
         self.programHeaderAddress = programHeaderAddress
         self.programHeaderCount = image.programHeaders.count
         if codeStart == .max { codeStart = reservationStart; codeEnd = imageEnd }

@@ -38,7 +38,7 @@ public enum Placement: Equatable, Sendable {
             if alignment > AddressSpaceLimits.pageSize { base &= ~(alignment - 1) }
             return AddressSpaceLimits.pageDown(base &- firstAddress)
         case .topDown:
-            return address - AddressSpaceLimits.pageDown(firstAddress)
+            return address &- AddressSpaceLimits.pageDown(firstAddress)
         }
     }
 
