@@ -1,6 +1,8 @@
 // The auxiliary vector an i386 program receives, in the kernel's order
 // (fs/binfmt_elf.c create_elf_tables, ARCH_DLINFO_IA32 first).
 
+import ModeSwitch
+
 public enum AuxiliaryType: UInt32, Sendable {
     case null = 0, execFD = 2, programHeaders = 3, programHeaderSize = 4, programHeaderCount = 5
     case pageSize = 6, base = 7, flags = 8, entry = 9
@@ -47,7 +49,7 @@ public struct KernelAuxiliaryValues: Equatable, Sendable {
             .rseqFeatureSize, .rseqAlignment,
         ]
         // The original argv is on the initial stack: argv, NULL, envp, NULL, auxv.
-        var cursor = CommandLine.unsafeArgv + Int(CommandLine.argc) + 1
+        var cursor = loader_arguments()! + Int(loader_argument_count()) + 1
         while cursor.pointee != nil { cursor += 1 }
         var entry = UnsafeRawPointer(cursor + 1).assumingMemoryBound(to: UInt.self)
         var values: [AuxiliaryType: UInt32] = [:]

@@ -61,6 +61,7 @@ public enum Exec {
         let program = try request.descriptor.map { try ProgramFile.adopt(FileDescriptor(rawValue: $0)) }
             ?? ProgramFile.open(request.path)
         let image = try program.readImage()
+        try MemoryHeadroom.check(image: LoadPlan.span(of: image))
         let interpreterPath = try image.interpreterHeader.map { try program.interpreterPath(at: $0) }
         let placement = Placement.of(
             image, hasInterpreter: interpreterPath != nil,

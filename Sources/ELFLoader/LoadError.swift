@@ -8,6 +8,7 @@ public enum LoadError: Error, CustomStringConvertible {
     case outsideAddressSpace(Range<UInt64>)
     case mappingFailed(Range<UInt64>, Error)
     case stackFailed(Error)
+    case memoryLimit(String, limit: UInt64, used: UInt64)
     case processMapFailed(Error)
 
     public var description: String {
@@ -18,6 +19,8 @@ public enum LoadError: Error, CustomStringConvertible {
             return "placed at \(describe(span)), the image does not fit in the 32-bit address space"
         case .mappingFailed(let span, let error):
             return "cannot map the image at \(describe(span)): \(error)"
+        case .memoryLimit(let name, let limit, let used):
+            return "\(name) of \(mebibytes(limit)) leaves too little memory to load it (elf32-exec itself uses \(mebibytes(used)))"
         case .stackFailed(let error):
             return "cannot map the initial stack: \(error)"
         case .processMapFailed(let error):
@@ -41,6 +44,11 @@ public struct ExecError: Error, CustomStringConvertible {
     }
 
     public var description: String { "elf32-exec: \(path): \(reason)" }
+}
+
+func mebibytes(_ bytes: UInt64) -> String {
+    let tenths = bytes * 10 / (1 << 20)
+    return "\(tenths / 10).\(tenths % 10) MiB"
 }
 
 func describe(_ span: Range<UInt64>) -> String {

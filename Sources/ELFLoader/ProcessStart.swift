@@ -33,8 +33,8 @@ public struct ProcessStart: Equatable, Sendable {
     /// `environ`: glibc removes variables from that when AT_SECURE is set
     /// (elf32-exec with a file capability), and the program must get them all.
     public static func current() -> ProcessStart {
-        let argv = CommandLine.unsafeArgv
-        let arguments = (0..<Int(CommandLine.argc)).map { bytes(of: argv[$0]!) }
+        let argv = loader_arguments()!
+        let arguments = (0..<Int(loader_argument_count())).map { bytes(of: argv[$0]!) }
         let execFilename = UnsafePointer<CChar>(bitPattern: getauxval(UInt(AT_EXECFN)))
         errno = 0
         let execFD = getauxval(UInt(AT_EXECFD))
@@ -49,10 +49,10 @@ public struct ProcessStart: Equatable, Sendable {
     /// The environment strings, which the kernel lays out right after the
     /// argument strings and right before the AT_EXECFN string.
     private static func environment(endingAt end: UnsafePointer<CChar>?) -> [[UInt8]] {
-        let argc = Int(CommandLine.argc)
+        let argc = Int(loader_argument_count())
         // Where the strings start: after the last argument, or (an execve with
         // no argv at all) at the first variable environ still lists.
-        guard let end, let start = argc > 0 ? CommandLine.unsafeArgv[argc - 1].map({ UnsafePointer($0) + strlen($0) + 1 })
+        guard let end, let start = argc > 0 ? loader_arguments()[argc - 1].map({ UnsafePointer($0) + strlen($0) + 1 })
             : environ.pointee.map({ UnsafePointer($0) })
         else { return [] }
         var environment: [[UInt8]] = []

@@ -57,6 +57,18 @@ long kernel_reset_signal_handler(int signal) {
     return syscall(SYS_rt_sigaction, signal, &reset, NULL, sizeof reset.mask);
 }
 
+static int saved_argc;
+static char **saved_argv;
+
+// glibc calls ELF constructors with (argc, argv, envp), static binaries included.
+__attribute__((constructor)) static void save_arguments(int argc, char **argv) {
+    saved_argc = argc;
+    saved_argv = argv;
+}
+
+int loader_argument_count(void) { return saved_argc; }
+char **loader_arguments(void) { return saved_argv; }
+
 int kernel_has_effective_capability(int capability) {
     struct { uint32_t version; int pid; } header = { 0x20080522, 0 };  // _LINUX_CAPABILITY_VERSION_3
     struct { uint32_t effective, permitted, inheritable; } data[2] = { { 0 } };

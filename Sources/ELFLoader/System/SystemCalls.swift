@@ -101,11 +101,18 @@ enum Random {
 
 enum ResourceLimits {
     /// The soft RLIMIT_STACK, or nil when unlimited.
-    ///
+    static func stack() throws -> UInt64? { try soft(RLIMIT_STACK) }
+
+    /// The soft RLIMIT_AS, or nil when unlimited.
+    static func addressSpace() throws -> UInt64? { try soft(RLIMIT_AS) }
+
+    /// The soft RLIMIT_DATA, or nil when unlimited.
+    static func data() throws -> UInt64? { try soft(RLIMIT_DATA) }
+
     /// The corresponding C function is `getrlimit`.
-    static func stack() throws -> UInt64? {
+    private static func soft(_ resource: __rlimit_resource) throws -> UInt64? {
         var limit = rlimit()
-        _ = try valueOrErrno(getrlimit(__rlimit_resource_t(RLIMIT_STACK.rawValue), &limit))
+        _ = try valueOrErrno(getrlimit(__rlimit_resource_t(resource.rawValue), &limit))
         return limit.rlim_cur == rlim_t.max ? nil : UInt64(limit.rlim_cur)  // RLIM_INFINITY
     }
 }

@@ -32,6 +32,12 @@ long kernel_compat_map_probe(uint32_t length);
 /// that the signals glibc reserves for itself (32, 33) are reset too.
 long kernel_reset_signal_handler(int signal);
 
+/// The argc and argv glibc handed the constructors: the loader's own
+/// arguments, without Swift's CommandLine, which reads /proc/self/cmdline
+/// (and so sees none when no descriptor can be opened).
+int loader_argument_count(void);
+char **loader_arguments(void);
+
 /// Whether `capability` (e.g. CAP_SYS_ADMIN 21, CAP_CHECKPOINT_RESTORE 40)
 /// is in this process's effective set; capget has no glibc wrapper.
 int kernel_has_effective_capability(int capability);
