@@ -5,7 +5,10 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 long kernel_set_mm_map(const struct prctl_mm_map *map) {
@@ -55,6 +58,27 @@ long kernel_reset_signal_handler(int signal) {
         return 0;
     struct kernel_sigaction reset = { .handler = SIG_DFL };
     return syscall(SYS_rt_sigaction, signal, &reset, NULL, sizeof reset.mask);
+}
+
+void run_with_adequate_stack(void (*body)(void)) {
+    enum { TIGHT = 1 << 20, PRIVATE_STACK = 8 << 20 };
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_STACK, &limit) != 0 || limit.rlim_cur >= TIGHT) {
+        body();
+        return;
+    }
+    void *stack = mmap(NULL, PRIVATE_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    ucontext_t caller, callee;
+    if (stack == MAP_FAILED || getcontext(&callee) != 0) {
+        body();
+        return;
+    }
+    callee.uc_stack.ss_sp = stack;
+    callee.uc_stack.ss_size = PRIVATE_STACK;
+    callee.uc_link = &caller;  // back here when body returns
+    makecontext(&callee, body, 0);
+    swapcontext(&caller, &callee);
+    munmap(stack, PRIVATE_STACK);
 }
 
 static int saved_argc;

@@ -38,6 +38,12 @@ long kernel_reset_signal_handler(int signal);
 int loader_argument_count(void);
 char **loader_arguments(void);
 
+/// Calls `body`, on a private 8 MiB stack if RLIMIT_STACK is below 1 MiB:
+/// the limit is the program's, and the Swift runtime's type lookups need
+/// more stack than a tight one leaves. Such a stack lies above 4 GiB, where
+/// the handoff unmaps everything.
+void run_with_adequate_stack(void (*body)(void));
+
 /// Whether `capability` (e.g. CAP_SYS_ADMIN 21, CAP_CHECKPOINT_RESTORE 40)
 /// is in this process's effective set; capget has no glibc wrapper.
 int kernel_has_effective_capability(int capability);
