@@ -60,6 +60,10 @@ long kernel_reset_signal_handler(int signal) {
     return syscall(SYS_rt_sigaction, signal, &reset, NULL, sizeof reset.mask);
 }
 
+// Static, not on the stack: when the stack is this tight, the two contexts
+// (about 2 KiB) are what would overflow it.
+static ucontext_t caller_context, body_context;
+
 void run_with_adequate_stack(void (*body)(void)) {
     enum { TIGHT = 1 << 20, PRIVATE_STACK = 8 << 20 };
     struct rlimit limit;
@@ -68,16 +72,15 @@ void run_with_adequate_stack(void (*body)(void)) {
         return;
     }
     void *stack = mmap(NULL, PRIVATE_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    ucontext_t caller, callee;
-    if (stack == MAP_FAILED || getcontext(&callee) != 0) {
+    if (stack == MAP_FAILED || getcontext(&body_context) != 0) {
         body();
         return;
     }
-    callee.uc_stack.ss_sp = stack;
-    callee.uc_stack.ss_size = PRIVATE_STACK;
-    callee.uc_link = &caller;  // back here when body returns
-    makecontext(&callee, body, 0);
-    swapcontext(&caller, &callee);
+    body_context.uc_stack.ss_sp = stack;
+    body_context.uc_stack.ss_size = PRIVATE_STACK;
+    body_context.uc_link = &caller_context;  // back here when body returns
+    makecontext(&body_context, body, 0);
+    swapcontext(&caller_context, &body_context);
     munmap(stack, PRIVATE_STACK);
 }
 
