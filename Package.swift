@@ -41,8 +41,10 @@ let package = Package(
                 .linkedLibrary("z"),  // libelf.a needs zlib when linked statically
             ]
         ),
-        .testTarget(name: "ELFLoaderTests", dependencies: ["ELFLoader"]),
-        .testTarget(name: "IntegrationTests"),
+        // The crafted-ELF bytes both test targets build their inputs from.
+        .target(name: "ELFTestSupport", path: "Tests/ELFTestSupport"),
+        .testTarget(name: "ELFLoaderTests", dependencies: ["ELFLoader", "ELFTestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["ELFTestSupport"]),
         // The pure ELF path under libFuzzer (scripts/fuzz.sh); built plainly it
         // replays files, as Tests/ELFLoaderTests/FuzzRegressionTests.swift does.
         .executableTarget(name: "ELFLoaderFuzz", dependencies: ["ELFLoader"]),

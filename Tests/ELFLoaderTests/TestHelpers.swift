@@ -1,6 +1,7 @@
 // Shared helpers: a builder of minimal i386 ELF32 files in memory, and a
 // reader of the initial stack's words and strings.
 
+import ELFTestSupport
 import XCTest
 @testable import ELFLoader
 
@@ -39,35 +40,15 @@ struct ELFBuilder {
     var fileSize = 0x1200
 
     var bytes: [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: fileSize)
-        func put<I: FixedWidthInteger>(_ value: I, at offset: Int) {
-            withUnsafeBytes(of: value.littleEndian) { raw in
-                for (index, byte) in raw.enumerated() where offset + index < bytes.count {
-                    bytes[offset + index] = byte
-                }
-            }
-        }
-        put(UInt32(0x464c_457f), at: 0)  // "\x7fELF"
-        put(elfClass, at: 4)
-        put(byteOrder, at: 5)
-        put(identVersion, at: 6)
-        put(type, at: 16)
-        put(machine, at: 18)
-        put(version, at: 20)
-        put(entry, at: 24)
-        put(programHeaderOffset, at: 28)
-        put(UInt16(52), at: 40)  // e_ehsize; no section headers
-        put(programHeaderEntrySize, at: 42)
-        put(programHeaderCount ?? UInt16(programHeaders.count), at: 44)
-        for (index, header) in programHeaders.enumerated() {
-            let base = Int(programHeaderOffset) + 32 * index
-            let fields = [
-                header.type, header.offset, header.virtualAddress, header.virtualAddress,
-                header.fileSize, header.memorySize, header.flags, header.alignment,
-            ]
-            for (field, value) in fields.enumerated() { put(value, at: base + 4 * field) }
-        }
-        return bytes
+        elf32File(
+            elfClass: elfClass, byteOrder: byteOrder, identVersion: identVersion, type: type, machine: machine,
+            version: version, entry: entry, programHeaderOffset: programHeaderOffset,
+            programHeaderEntrySize: programHeaderEntrySize,
+            programHeaderCount: programHeaderCount ?? UInt16(programHeaders.count),
+            programHeaders: programHeaders.map {
+                [$0.type, $0.offset, $0.virtualAddress, $0.virtualAddress, $0.fileSize, $0.memorySize, $0.flags, $0.alignment]
+            },
+            fileSize: fileSize)
     }
 
     /// The default file with `change` applied.

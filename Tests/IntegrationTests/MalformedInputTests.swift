@@ -8,6 +8,7 @@
 // Covered in CommandTests and not repeated here: a missing file, a directory,
 // no execute permission, a FIFO, an empty file, a text file, /bin/true (ELF64).
 
+import ELFTestSupport
 import Foundation
 import XCTest
 
@@ -436,31 +437,14 @@ struct CraftedELF {
     }
 
     var bytes: [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: fileSize)
-        func put<I: FixedWidthInteger>(_ value: I, at offset: Int) {
-            withUnsafeBytes(of: value.littleEndian) { raw in
-                for (index, byte) in raw.enumerated() where offset + index < bytes.count { bytes[offset + index] = byte }
-            }
-        }
-        put(UInt32(0x464c_457f), at: 0)
-        put(elfClass, at: 4)
-        put(byteOrder, at: 5)
-        put(identVersion, at: 6)
-        put(type, at: 16)
-        put(machine, at: 18)
-        put(version, at: 20)
-        put(entry, at: 24)
-        put(programHeaderOffset, at: 28)
-        put(UInt16(52), at: 40)
-        put(programHeaderEntrySize, at: 42)
-        put(programHeaderCount ?? UInt16(segments.count), at: 44)
-        for (index, header) in segments.enumerated() {
-            let fields = [header.type, header.offset, header.address, header.address, header.fileSize, header.memorySize, header.flags, header.alignment]
-            for (field, value) in fields.enumerated() { put(value, at: Int(programHeaderOffset) + 32 * index + 4 * field) }
-        }
-        for (offset, patch) in patches {
-            for (index, byte) in patch.enumerated() where offset + index < bytes.count { bytes[offset + index] = byte }
-        }
-        return bytes
+        elf32File(
+            elfClass: elfClass, byteOrder: byteOrder, identVersion: identVersion, type: type, machine: machine,
+            version: version, entry: entry, programHeaderOffset: programHeaderOffset,
+            programHeaderEntrySize: programHeaderEntrySize,
+            programHeaderCount: programHeaderCount ?? UInt16(segments.count),
+            programHeaders: segments.map {
+                [$0.type, $0.offset, $0.address, $0.address, $0.fileSize, $0.memorySize, $0.flags, $0.alignment]
+            },
+            fileSize: fileSize, patches: patches.map { (offset: $0.0, bytes: $0.1) })
     }
 }
