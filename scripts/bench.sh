@@ -7,6 +7,10 @@
 #   clock_loop    clock_gettime(CLOCK_MONOTONIC)            (the program times itself)
 #   cpu_loop      an integer hash chain, no system calls    (the program times itself)
 # Runners: ./prog, elf32-exec ./prog, elf32-exec --no-vdso ./prog, qemu-i386 ./prog.
+# Start-up references, timed in the same rounds (x86-64): testdata/bench/noop.c linked with
+# static glibc, and testdata/bench/reference/bare_exit.c, which has no libc at all. Their
+# difference is static glibc's own start-up, which any loader linked with glibc pays before
+# its first line on top of everything a native start costs: the report prints that floor.
 #
 # Prints the date, kernel, CPU and a Markdown table of medians (µs per start-up, ns per
 # loop iteration) with the ratio to native; the table also goes to
@@ -23,6 +27,7 @@ raw_dir="$out_dir/raw"
 results="$out_dir/results.md"
 
 RUNNERS=(native loader loader-novdso qemu)
+REFERENCES=(glibc-noop bare-exit)
 LOOP_WORKLOADS=(syscall_loop clock_loop cpu_loop)
 
 # Full mode: ~400 start-ups per runner in 10 hyperfine rounds, 11 rounds of each loop.
@@ -127,6 +132,11 @@ build_programs() {
         gcc -m32 -static -O2 -Wall -Werror -o "$out_dir/$name" "$src" ||
             die "cannot compile $src"
     done
+    log "building start-up references (x86-64: static glibc no-op, bare exit without libc)"
+    gcc -static -O2 -Wall -Werror -o "$out_dir/noop64" "$src_dir/noop.c" ||
+        die "cannot compile $src_dir/noop.c for x86-64"
+    gcc -static -nostdlib -O2 -Wall -Werror -o "$out_dir/bare_exit" "$src_dir/reference/bare_exit.c" ||
+        die "cannot compile $src_dir/reference/bare_exit.c"
 }
 
 # check_getppid_uncached: warns unless the static glibc getppid wrapper really enters
@@ -188,20 +198,30 @@ median() {
         if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# bench_startup: times ./noop under every runner with hyperfine -N. hyperfine runs all
-# runs of one command before the next, so it is called in rounds (all four runners per
-# round, starting runner rotated) and the per-run times of all rounds are merged.
-# Writes the median in µs to $raw_dir/noop.<runner>.median.
+# startup_command <runner or reference>: the command line whose start-up is timed.
+startup_command() {
+    case "$1" in
+    glibc-noop) echo "./noop64" ;;
+    bare-exit)  echo "./bare_exit" ;;
+    *)          echo "$(runner_prefix "$1") ./noop" ;;
+    esac
+}
+
+# bench_startup: times ./noop under every runner, and the references, with hyperfine -N.
+# hyperfine runs all runs of one command before the next, so it is called in rounds (every
+# command per round, starting command rotated) and the per-run times of all rounds are
+# merged. Writes the median in µs to $raw_dir/noop.<runner or reference>.median.
 bench_startup() {
     local round runner i k args
-    log "start-up: $STARTUP_ROUNDS hyperfine rounds x $STARTUP_RUNS_PER_ROUND runs per runner"
+    local commands=("${RUNNERS[@]}" "${REFERENCES[@]}")
+    log "start-up: $STARTUP_ROUNDS hyperfine rounds x $STARTUP_RUNS_PER_ROUND runs per command"
     rm -f "$raw_dir"/startup-round-*.json
     for ((round = 0; round < STARTUP_ROUNDS; round++)); do
         args=()
-        for ((i = 0; i < ${#RUNNERS[@]}; i++)); do
-            k=$(((i + round) % ${#RUNNERS[@]}))
-            runner="${RUNNERS[$k]}"
-            args+=(-n "$runner" "$(runner_prefix "$runner") ./noop")
+        for ((i = 0; i < ${#commands[@]}; i++)); do
+            k=$(((i + round) % ${#commands[@]}))
+            runner="${commands[$k]}"
+            args+=(-n "$runner" "$(startup_command "$runner")")
         done
         # hyperfine's outlier warnings are expected on a busy machine: show its stderr
         # only when it fails
@@ -210,7 +230,7 @@ bench_startup() {
             >/dev/null 2>"$raw_dir/hyperfine.stderr" ||
             { cat "$raw_dir/hyperfine.stderr" >&2; die "hyperfine failed"; }
     done
-    for runner in "${RUNNERS[@]}"; do
+    for runner in "${commands[@]}"; do
         jq -r --arg r "$runner" '.results[] | select(.command == $r) | .times[] * 1e6' \
             "$raw_dir"/startup-round-*.json >"$raw_dir/noop.$runner.txt"
         median <"$raw_dir/noop.$runner.txt" >"$raw_dir/noop.$runner.median"
@@ -299,7 +319,19 @@ print_report() {
         echo "$header"
         echo "$sep"
         for workload in noop "${LOOP_WORKLOADS[@]}"; do table_row "$workload"; done
+        echo
+        startup_floor
     } | tee "$results"
+}
+
+# startup_floor: the start-up references, and what they imply for a loader linked with glibc.
+startup_floor() {
+    awk -v n="$(cat "$raw_dir/noop.native.median")" -v l="$(cat "$raw_dir/noop.loader.median")" \
+        -v g="$(cat "$raw_dir/noop.glibc-noop.median")" -v b="$(cat "$raw_dir/noop.bare-exit.median")" 'BEGIN {
+        printf "Start-up references (x86-64, same rounds): no libc %.0f µs, static glibc no-op %.0f µs.\n", b, g
+        printf "Static glibc start-up alone: %.0f µs. A loader linked with glibc pays it before its first line,\n", g - b
+        printf "on top of the native start: floor %.0f µs (%.2f× native); elf32-exec adds %.0f µs above that floor.\n",
+            n + g - b, (n + g - b) / n, l - (n + g - b) }'
 }
 
 # main: tools, build, sanity checks, benchmarks, report.

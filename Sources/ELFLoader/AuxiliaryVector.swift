@@ -34,32 +34,71 @@ public struct AuxiliaryEntry: Equatable, Sendable {
 /// What the kernel told the loader about the machine and the credentials:
 /// the same values it gives an i386 process (the x86 hardware capabilities,
 /// AT_MINSIGSTKSZ and the rseq sizes do not depend on the process's mode).
+/// Plain fields, not a dictionary: this runs on every exec, and a Dictionary
+/// or Set of a loader type costs the Swift runtime a scan of every protocol
+/// conformance in the binary the first time.
 public struct KernelAuxiliaryValues: Equatable, Sendable {
-    public var values: [AuxiliaryType: UInt32]
+    /// Entries the kernel gives only where the machine has them.
+    public var minimumSignalStackSize: UInt32?
+    public var hardwareCapabilities: UInt32?
+    public var hardwareCapabilities2: UInt32?
+    public var rseqFeatureSize: UInt32?
+    public var rseqAlignment: UInt32?
+    /// Entries every process gets; the defaults are USER_HZ and root.
+    public var clockTicks: UInt32
+    public var uid: UInt32
+    public var euid: UInt32
+    public var gid: UInt32
+    public var egid: UInt32
+    public var secure: UInt32
 
-    public init(values: [AuxiliaryType: UInt32]) { self.values = values }
+    public init(
+        minimumSignalStackSize: UInt32? = nil, hardwareCapabilities: UInt32? = nil,
+        hardwareCapabilities2: UInt32? = nil, rseqFeatureSize: UInt32? = nil, rseqAlignment: UInt32? = nil,
+        clockTicks: UInt32 = 100, uid: UInt32 = 0, euid: UInt32 = 0, gid: UInt32 = 0, egid: UInt32 = 0,
+        secure: UInt32 = 0
+    ) {
+        self.minimumSignalStackSize = minimumSignalStackSize
+        self.hardwareCapabilities = hardwareCapabilities
+        self.hardwareCapabilities2 = hardwareCapabilities2
+        self.rseqFeatureSize = rseqFeatureSize
+        self.rseqAlignment = rseqAlignment
+        self.clockTicks = clockTicks
+        self.uid = uid
+        self.euid = euid
+        self.gid = gid
+        self.egid = egid
+        self.secure = secure
+    }
 
     /// The loader's own values, read from the auxiliary vector the kernel put
     /// on its stack after the environment. (getauxval is no substitute: glibc
     /// replaces AT_HWCAP with its own value on x86-64.)
     public static func ofThisProcess() -> KernelAuxiliaryValues {
-        let copied: Set<AuxiliaryType> = [
-            .minimumSignalStackSize, .hardwareCapabilities, .pageSize, .clockTicks,
-            .uid, .euid, .gid, .egid, .secure, .hardwareCapabilities2,
-            .rseqFeatureSize, .rseqAlignment,
-        ]
         // The original argv is on the initial stack: argv, NULL, envp, NULL, auxv.
         var cursor = loader_arguments()! + Int(loader_argument_count()) + 1
         while cursor.pointee != nil { cursor += 1 }
         var entry = UnsafeRawPointer(cursor + 1).assumingMemoryBound(to: UInt.self)
-        var values: [AuxiliaryType: UInt32] = [:]
+        var values = KernelAuxiliaryValues()
         while entry[0] != 0 {
-            if let type = AuxiliaryType(rawValue: UInt32(truncatingIfNeeded: entry[0])), copied.contains(type) {
-                values[type] = UInt32(truncatingIfNeeded: entry[1])
+            let value = UInt32(truncatingIfNeeded: entry[1])
+            switch AuxiliaryType(rawValue: UInt32(truncatingIfNeeded: entry[0])) {
+            case .minimumSignalStackSize: values.minimumSignalStackSize = value
+            case .hardwareCapabilities: values.hardwareCapabilities = value
+            case .hardwareCapabilities2: values.hardwareCapabilities2 = value
+            case .rseqFeatureSize: values.rseqFeatureSize = value
+            case .rseqAlignment: values.rseqAlignment = value
+            case .clockTicks: values.clockTicks = value
+            case .uid: values.uid = value
+            case .euid: values.euid = value
+            case .gid: values.gid = value
+            case .egid: values.egid = value
+            case .secure: values.secure = value
+            default: break
             }
             entry += 2
         }
-        return KernelAuxiliaryValues(values: values)
+        return values
     }
 }
 
@@ -101,33 +140,35 @@ public enum AuxiliaryVector {
     /// The entries, without the terminating AT_NULL, in create_elf_tables' order.
     public static func entries(program: ProgramAuxiliaryFacts, kernel: KernelAuxiliaryValues) -> [AuxiliaryEntry] {
         var entries: [AuxiliaryEntry] = []
-        func kernelValue(_ type: AuxiliaryType) {
-            if let value = kernel.values[type] { entries.append(AuxiliaryEntry(type, .value(value))) }
-        }
+        entries.reserveCapacity(24)
+        func append(_ type: AuxiliaryType, _ value: UInt32) { entries.append(AuxiliaryEntry(type, .value(value))) }
+        func appendIfPresent(_ type: AuxiliaryType, _ value: UInt32?) { if let value { append(type, value) } }
         if let vdso = program.vdso {
-            entries.append(AuxiliaryEntry(.sysinfo, .value(vdso.entry)))
-            entries.append(AuxiliaryEntry(.sysinfoELFHeader, .value(vdso.base)))
+            append(.sysinfo, vdso.entry)
+            append(.sysinfoELFHeader, vdso.base)
         }
-        kernelValue(.minimumSignalStackSize)
-        kernelValue(.hardwareCapabilities)
-        entries.append(AuxiliaryEntry(.pageSize, .value(UInt32(AddressSpaceLimits.pageSize))))
-        entries.append(AuxiliaryEntry(.clockTicks, .value(kernel.values[.clockTicks] ?? 100)))
-        entries.append(AuxiliaryEntry(.programHeaders, .value(program.programHeaders)))
-        entries.append(AuxiliaryEntry(.programHeaderSize, .value(32)))
-        entries.append(AuxiliaryEntry(.programHeaderCount, .value(program.programHeaderCount)))
-        entries.append(AuxiliaryEntry(.base, .value(program.interpreterBase)))
-        entries.append(AuxiliaryEntry(.flags, .value(program.flags)))
-        entries.append(AuxiliaryEntry(.entry, .value(program.entry)))
-        for type: AuxiliaryType in [.uid, .euid, .gid, .egid, .secure] {
-            entries.append(AuxiliaryEntry(type, .value(kernel.values[type] ?? 0)))
-        }
+        appendIfPresent(.minimumSignalStackSize, kernel.minimumSignalStackSize)
+        appendIfPresent(.hardwareCapabilities, kernel.hardwareCapabilities)
+        append(.pageSize, UInt32(AddressSpaceLimits.pageSize))
+        append(.clockTicks, kernel.clockTicks)
+        append(.programHeaders, program.programHeaders)
+        append(.programHeaderSize, 32)
+        append(.programHeaderCount, program.programHeaderCount)
+        append(.base, program.interpreterBase)
+        append(.flags, program.flags)
+        append(.entry, program.entry)
+        append(.uid, kernel.uid)
+        append(.euid, kernel.euid)
+        append(.gid, kernel.gid)
+        append(.egid, kernel.egid)
+        append(.secure, kernel.secure)
         entries.append(AuxiliaryEntry(.random, .randomBytesAddress))
-        kernelValue(.hardwareCapabilities2)
+        appendIfPresent(.hardwareCapabilities2, kernel.hardwareCapabilities2)
         entries.append(AuxiliaryEntry(.execFilename, .execFilenameAddress))
         entries.append(AuxiliaryEntry(.platform, .platformAddress))
-        if let execFD = program.execFD { entries.append(AuxiliaryEntry(.execFD, .value(execFD))) }
-        kernelValue(.rseqFeatureSize)
-        kernelValue(.rseqAlignment)
+        appendIfPresent(.execFD, program.execFD)
+        appendIfPresent(.rseqFeatureSize, kernel.rseqFeatureSize)
+        appendIfPresent(.rseqAlignment, kernel.rseqAlignment)
         return entries
     }
 }

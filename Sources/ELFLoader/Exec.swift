@@ -132,7 +132,7 @@ public enum Exec {
         try Handoff(
             entry: UInt32(entry), stack: stack, stackTop: top, plan: plan, programBreak: programBreak,
             loaderHeapStart: loaderMappings.first { $0.name == "[heap]" }?.range.lowerBound ?? 0,
-            programFile: program.descriptor, programPath: request.displayPath,
+            programFile: program.descriptor, programPath: request.path,
             taskName: Handoff.baseName(request.execFilename)
         ).enter()
     }
@@ -145,8 +145,8 @@ public enum Exec {
     private static func kernelValues(for request: ExecRequest) -> KernelAuxiliaryValues {
         var kernel = KernelAuxiliaryValues.ofThisProcess()
         if request.descriptor == nil {
-            let credentialsDiffer = kernel.values[.uid] != kernel.values[.euid] || kernel.values[.gid] != kernel.values[.egid]
-            kernel.values[.secure] = credentialsDiffer ? 1 : 0
+            let credentialsDiffer = kernel.uid != kernel.euid || kernel.gid != kernel.egid
+            kernel.secure = credentialsDiffer ? 1 : 0
         }
         return kernel
     }

@@ -23,7 +23,8 @@ struct Handoff {
     /// unmaps it up to the break it has then.
     var loaderHeapStart: UInt64
     var programFile: FileDescriptor
-    var programPath: String
+    /// The program's path as given, for the one error the trampoline can report.
+    var programPath: [UInt8]
     /// The program's comm (/proc/self/comm): its file name, as execve sets it.
     var taskName: [UInt8]
 
@@ -105,7 +106,10 @@ struct Handoff {
         block.pointee.entry = entry
         block.pointee.stack_pointer = stack.stackPointer
         block.pointee.mxcsr = 0x1f80
-        let message = "elf32-exec: \(programPath): cannot set the process memory map (PR_SET_MM_MAP)\n".utf8.prefix(256)
+        // Bytes, not a String interpolation: String's first growth costs more
+        // than the rest of the block.
+        let message = (Array("elf32-exec: ".utf8) + programPath
+            + Array(": cannot set the process memory map (PR_SET_MM_MAP)\n".utf8)).prefix(256)
         Self.copy(message, into: &block.pointee.failure_message)
         block.pointee.failure_message_length = UInt32(message.count)
     }
@@ -131,7 +135,11 @@ struct Handoff {
             auxv_size: UInt32(auxvSize), exe_fd: exeFD)
     }
 
-    static func baseName<C: Collection>(_ path: C) -> [UInt8] where C.Element == UInt8 {
-        Array(path.split(separator: UInt8(ascii: "/")).last ?? [])
+    /// The last non-empty component of `path`, as the comm execve sets.
+    static func baseName(_ path: [UInt8]) -> [UInt8] {
+        let slash = UInt8(ascii: "/")
+        let end = (path.lastIndex { $0 != slash } ?? -1) + 1
+        let start = path[..<end].lastIndex(of: slash).map { $0 + 1 } ?? 0
+        return Array(path[start..<end])
     }
 }

@@ -14,12 +14,16 @@ enum MemoryHeadroom {
     static let workingData: UInt64 = 2 << 20
 
     /// Throws if the limits leave less than that beside an `image` bytes long.
+    /// Without either limit (the usual case) there is nothing to read.
     static func check(image: UInt64) throws {
+        let addressSpaceLimit = try ResourceLimits.addressSpace()
+        let dataLimit = try ResourceLimits.data()
+        guard addressSpaceLimit != nil || dataLimit != nil else { return }
         let (size, data) = try usage()
-        if let limit = try ResourceLimits.addressSpace(), size + image + working > limit {
+        if let limit = addressSpaceLimit, size + image + working > limit {
             throw LoadError.memoryLimit("RLIMIT_AS", limit: limit, used: size)
         }
-        if let limit = try ResourceLimits.data(), data + workingData > limit {
+        if let limit = dataLimit, data + workingData > limit {
             throw LoadError.memoryLimit("RLIMIT_DATA", limit: limit, used: data)
         }
     }

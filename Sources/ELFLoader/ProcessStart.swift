@@ -70,6 +70,6 @@ public struct ProcessStart: Equatable, Sendable {
     }
 
     private static func bytes(of string: UnsafePointer<CChar>) -> [UInt8] {
-        UnsafeRawBufferPointer(start: string, count: strlen(string)).map { $0 }
+        Array(UnsafeRawBufferPointer(start: string, count: strlen(string)))
     }
 }

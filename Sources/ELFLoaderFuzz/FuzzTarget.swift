@@ -247,13 +247,14 @@ enum FuzzPipeline {
     static func checkStack(arguments: [[UInt8]], environment: [[UInt8]], facts: ProgramAuxiliaryFacts?, random: inout Parameters) {
         let facts = facts ?? ProgramAuxiliaryFacts(
             programHeaders: random.next(), programHeaderCount: random.next(below: 129), entry: random.next())
-        var kernelValues: [AuxiliaryType: UInt32] = [:]
-        let kernelTypes: [AuxiliaryType] = [
-            .minimumSignalStackSize, .hardwareCapabilities, .pageSize, .clockTicks, .uid, .euid, .gid, .egid,
-            .secure, .hardwareCapabilities2, .rseqFeatureSize, .rseqAlignment,
+        var kernelValues = KernelAuxiliaryValues(
+            clockTicks: random.next(), uid: random.next(), euid: random.next(), gid: random.next(),
+            egid: random.next(), secure: random.next())
+        let optionalValues: [WritableKeyPath<KernelAuxiliaryValues, UInt32?>] = [
+            \.minimumSignalStackSize, \.hardwareCapabilities, \.hardwareCapabilities2, \.rseqFeatureSize, \.rseqAlignment,
         ]
-        for type in kernelTypes where random.next(below: 4) != 0 { kernelValues[type] = random.next() }
-        let entries = AuxiliaryVector.entries(program: facts, kernel: KernelAuxiliaryValues(values: kernelValues))
+        for value in optionalValues where random.next(below: 4) != 0 { kernelValues[keyPath: value] = random.next() }
+        let entries = AuxiliaryVector.entries(program: facts, kernel: kernelValues)
         check(!entries.contains { $0.type == .null }, "AT_NULL inside the vector")
         check(Set(entries.map(\.type.rawValue)).count == entries.count, "an auxiliary type appears twice")
         for required: AuxiliaryType in [.pageSize, .programHeaders, .programHeaderSize, .programHeaderCount, .entry, .random, .execFilename, .platform] {
