@@ -41,7 +41,7 @@ public enum ELFError: Error, Equatable, CustomStringConvertible {
         case .segment(let index, let reason): return "PT_LOAD segment \(index): \(reason)"
         case .entryNotExecutable(let entry): return "entry point 0x\(hex(entry)) is outside every executable segment"
         case .interpreterPathOutsideFile: return "interpreter path (PT_INTERP) lies outside the file"
-        case .interpreterPathLength(let length): return "interpreter path (PT_INTERP) is \(length) bytes long (expected 2 to 4096)"
+        case .interpreterPathLength(let length): return "interpreter path (PT_INTERP) is \(length) byte\(length == 1 ? "" : "s") long (expected 2 to 4096)"
         case .interpreterPathNotTerminated: return "interpreter path (PT_INTERP) is not NUL-terminated"
         case .interpreterNotSharedObject: return "not a shared object (ET_DYN), as an interpreter must be"
         case .interpreterHasInterpreter: return "names an interpreter (PT_INTERP) itself"

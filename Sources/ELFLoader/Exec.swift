@@ -189,7 +189,7 @@ struct InterpreterError: Error, CustomStringConvertible {
     var path: String
     var reason: Error
 
-    var description: String { "interpreter \(path): \(reason)" }
+    var description: String { "interpreter \(path.isEmpty ? "(empty path)" : path): \(reason)" }
 }
 
 /// Whether this process's layout is randomized: not under `setarch -R`

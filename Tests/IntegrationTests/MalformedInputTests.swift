@@ -199,7 +199,7 @@ final class MalformedInputTests: XCTestCase {
     func testInterpreterPathTooShort() throws {
         try assertRefused(
             CraftedELF { $0.interpreter([0]) }.bytes,
-            "interpreter path (PT_INTERP) is 1 bytes long (expected 2 to 4096)")
+            "interpreter path (PT_INTERP) is 1 byte long (expected 2 to 4096)")
     }
 
     func testInterpreterPathOutsideFile() throws {
@@ -210,7 +210,7 @@ final class MalformedInputTests: XCTestCase {
 
     /// An empty path ("\0\0"): no such file, as the kernel's open_exec("") says.
     func testInterpreterPathEmpty() throws {
-        try assertRefused(CraftedELF { $0.interpreter([0, 0]) }.bytes, "interpreter : No such file or directory", status: 127)
+        try assertRefused(CraftedELF { $0.interpreter([0, 0]) }.bytes, "interpreter (empty path): No such file or directory", status: 127)
     }
 
     /// A NUL before the last byte ends the path, as in the kernel.
