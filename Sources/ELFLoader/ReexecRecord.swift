@@ -8,7 +8,8 @@
 // /dev/shm/elf32-exec-UID/PID, holding "STARTTIME\0PROGRAM\0SYSROOT\0FLAGS\0".
 // A re-exec usually happens in a forked child (a pipeline's applet), which
 // has no record of its own: the lookup then walks up its ancestors, whose
-// memory (and /proc/self/exe) it was copied from.
+// memory (and /proc/self/exe) it was copied from. Records of processes that
+// have ended are swept away, at most once a minute (a stamp file's time).
 
 import ModeSwitch
 import SystemPackage
@@ -48,6 +49,35 @@ public struct ReexecRecord: Equatable, Sendable {
             permissions: [.ownerRead, .ownerWrite])
         try file.closeAfter { _ = try file.writeAll(encoded(startTime: try Self.status(of: "self").startTime)) }
         _ = try valueOrErrno(rename(temporary, path))
+        Self.sweepIfDue(directory, justWritten: path)
+    }
+
+    /// How often the records of ended processes are removed: each exec
+    /// without privilege leaves a file (a page of tmpfs) until then.
+    static let sweepInterval: time_t = 60
+
+    /// Removes the records whose process no longer exists, unless that was
+    /// done less than `sweepInterval` ago. Best effort: a record left behind
+    /// is harmless, as a lookup checks the process's start time. The time now
+    /// is the modification time of the record just written: the loader's
+    /// 64-bit vDSO, and with it libc's clock, is gone by then.
+    private static func sweepIfDue(_ directory: String, justWritten record: String) {
+        let stamp = directory + "/.swept"
+        var now = stat(), swept = stat()
+        guard lstat(record, &now) == 0 else { return }
+        if lstat(stamp, &swept) == 0 && now.st_mtim.tv_sec - swept.st_mtim.tv_sec < sweepInterval { return }
+        let touched = open(stamp, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard touched >= 0 else { return }
+        _ = futimens(touched, nil)
+        close(touched)
+
+        guard let listing = opendir(directory) else { return }
+        defer { closedir(listing) }
+        while let entry = readdir(listing) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let pid = pid_t(name), pid > 0, kill(pid, 0) != 0, errno == ESRCH else { continue }
+            unlink(directory + "/" + name)
+        }
     }
 
     /// The record this process, or the nearest ancestor it was forked from,
