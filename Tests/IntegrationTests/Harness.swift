@@ -181,6 +181,46 @@ struct RecordedExpectation {
     }
 }
 
+/// A program and elf32-exec copied where uid 65534 can run them (the
+/// repository may be out of its reach), for runs through setpriv as that user.
+struct UnprivilegedCopies {
+    static let uid: uid_t = 65534
+    let directory: URL
+    let program: URL
+    let loader: URL
+
+    /// Skips the test unless it runs as root with setpriv at hand.
+    init(of program: URL) throws {
+        guard getuid() == 0 else {
+            throw XCTSkip("needs root to drop to uid \(Self.uid) with setpriv; running as uid \(getuid())")
+        }
+        guard FileManager.default.isExecutableFile(atPath: Self.setpriv.path) else {
+            throw XCTSkip("\(Self.setpriv.path) is missing (Debian: util-linux)")
+        }
+        let files = FileManager.default
+        directory = files.temporaryDirectory.appendingPathComponent("elf32-exec-unprivileged-\(UUID().uuidString)")
+        try files.createDirectory(at: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        self.program = directory.appendingPathComponent(program.lastPathComponent)
+        loader = directory.appendingPathComponent("elf32-exec")
+        try files.copyItem(at: program, to: self.program)
+        try files.copyItem(at: Harness.loader, to: loader)
+        for copy in [self.program, loader] {
+            try files.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy.path)
+        }
+    }
+
+    static let setpriv = URL(fileURLWithPath: "/usr/bin/setpriv")
+
+    /// Runs `command` as uid 65534, without supplementary groups.
+    func run(_ command: [String]) throws -> RunResult {
+        try Harness.run(Self.setpriv, ["--reuid=\(Self.uid)", "--regid=\(Self.uid)", "--clear-groups", "--"] + command)
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
 enum HarnessError: Error, CustomStringConvertible {
     case testdataBuildFailed(String)
     case missingProgram(String)

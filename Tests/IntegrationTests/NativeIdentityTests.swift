@@ -35,38 +35,17 @@ final class NativeIdentityTests: XCTestCase {
     /// the program through the re-exec record its ancestor left
     /// (Sources/ELFLoader/ReexecRecord.swift). The applets must run as natively.
     func testReexecUnprivileged() throws {
-        guard getuid() == 0 else {
-            throw XCTSkip("needs root to drop to uid 65534 with setpriv; running as uid \(getuid())")
-        }
-        let setpriv = URL(fileURLWithPath: "/usr/bin/setpriv")
-        guard FileManager.default.isExecutableFile(atPath: setpriv.path) else {
-            throw XCTSkip("/usr/bin/setpriv is missing (Debian: util-linux)")
-        }
         let program = try Harness.program("reexec", variant: variant)
         if case .failure(let error) = Harness.nativeRunner {
             throw XCTSkip("cannot compare \(variant)/reexec with a native run: \(error)")
         }
-
-        // uid 65534 must be able to read and execute both binaries, and the
-        // repository (under /work) may not be reachable for it: copy them.
-        let files = FileManager.default
-        let directory = files.temporaryDirectory.appendingPathComponent("elf32-exec-unprivileged-\(UUID().uuidString)")
-        try files.createDirectory(at: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
-        defer { try? files.removeItem(at: directory) }
-        let programCopy = directory.appendingPathComponent("reexec")
-        let loaderCopy = directory.appendingPathComponent("elf32-exec")
-        try files.copyItem(at: program, to: programCopy)
-        try files.copyItem(at: Harness.loader, to: loaderCopy)
-        for copy in [programCopy, loaderCopy] {
-            try files.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy.path)
-        }
-
-        let unprivileged = ["--reuid=65534", "--regid=65534", "--clear-groups", "--"]
-        let native = try Harness.run(setpriv, unprivileged + [programCopy.path])
+        let copies = try UnprivilegedCopies(of: program)
+        defer { copies.remove() }
+        let native = try copies.run([copies.program.path])
         XCTAssertEqual(
             native.ending, .exited(0),
-            "the native run as uid 65534 failed; can uid 65534 reach \(directory.path)?\n\(native)")
-        let loaded = try Harness.run(setpriv, unprivileged + [loaderCopy.path, programCopy.path])
+            "the native run as uid 65534 failed; can uid 65534 reach \(copies.directory.path)?\n\(native)")
+        let loaded = try copies.run([copies.loader.path, copies.program.path])
         XCTAssertEqual(loaded, native, "\(variant)/reexec as uid 65534 under elf32-exec differs from native")
     }
 }

@@ -7,15 +7,10 @@ import XCTest
 
 final class ReexecRecordTests: XCTestCase {
     func testRecordsOfEndedProcessesAreSweptOnceAMinute() throws {
-        guard getuid() == 0 else {
-            throw XCTSkip("needs root to drop to uid 65534 with setpriv; running as uid \(getuid())")
-        }
-        let setpriv = URL(fileURLWithPath: "/usr/bin/setpriv")
-        guard FileManager.default.isExecutableFile(atPath: setpriv.path) else {
-            throw XCTSkip("/usr/bin/setpriv is missing (Debian: util-linux)")
-        }
+        let copies = try UnprivilegedCopies(of: try Harness.program("exit_status"))
+        defer { copies.remove() }
         let files = FileManager.default
-        let unprivileged: uid_t = 65534
+        let unprivileged = UnprivilegedCopies.uid
         let records = "/dev/shm/elf32-exec-\(unprivileged)"
         if !files.fileExists(atPath: records) {
             XCTAssertEqual(mkdir(records, 0o700), 0)
@@ -23,18 +18,6 @@ final class ReexecRecordTests: XCTestCase {
         }
         let stamp = records + "/.swept"
         try? files.removeItem(atPath: stamp)
-
-        // uid 65534 must be able to read and execute both binaries.
-        let directory = files.temporaryDirectory.appendingPathComponent("elf32-exec-sweep-\(UUID().uuidString)")
-        try files.createDirectory(at: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
-        defer { try? files.removeItem(at: directory) }
-        let programCopy = directory.appendingPathComponent("exit_status")
-        let loaderCopy = directory.appendingPathComponent("elf32-exec")
-        try files.copyItem(at: try Harness.program("exit_status"), to: programCopy)
-        try files.copyItem(at: Harness.loader, to: loaderCopy)
-        for copy in [programCopy, loaderCopy] {
-            try files.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy.path)
-        }
 
         func staleRecord() throws -> String {
             let ended = Process()
@@ -47,8 +30,7 @@ final class ReexecRecordTests: XCTestCase {
             return path
         }
         func runUnprivileged() throws {
-            let result = try Harness.run(
-                setpriv, ["--reuid=\(unprivileged)", "--regid=\(unprivileged)", "--clear-groups", "--", loaderCopy.path, programCopy.path])
+            let result = try copies.run([copies.loader.path, copies.program.path])
             XCTAssertEqual(result.ending, .exited(0), "\(result)")
         }
 
