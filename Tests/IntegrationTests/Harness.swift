@@ -46,6 +46,13 @@ enum Harness {
         return url
     }
 
+    /// Closes every descriptor above 2, then execs its arguments: the test
+    /// process may hold descriptors without close-on-exec, whose numbers
+    /// change from run to run, and the programs list what they inherit.
+    static let closeInheritedDescriptors = """
+        for fd in /proc/self/fd/*; do fd=${fd##*/}; if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi; done; exec "$@"
+        """
+
     /// Runs `executable` with `arguments` (argv[0] is the executable's path),
     /// the fixed environment in sorted order, and standard output and error
     /// captured in files.
@@ -56,8 +63,8 @@ enum Harness {
         // (Process would pass a dictionary's, which changes from run to run).
         let variables = environment.merging(extra) { $1 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["-i"] + variables + [executable.path] + arguments
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", closeInheritedDescriptors, "bash", "/usr/bin/env", "-i"] + variables + [executable.path] + arguments
         process.currentDirectoryURL = FileManager.default.temporaryDirectory
         let output = try CapturedFile(), error = try CapturedFile()
         process.standardOutput = output.handle
