@@ -66,10 +66,12 @@ public struct ReexecRecord: Equatable, Sendable {
         var now = stat(), swept = stat()
         guard lstat(record, &now) == 0 else { return }
         if lstat(stamp, &swept) == 0 && now.st_mtim.tv_sec - swept.st_mtim.tv_sec < sweepInterval { return }
-        let touched = open(stamp, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard touched >= 0 else { return }
-        _ = futimens(touched, nil)
-        close(touched)
+        guard let touched = try? FileDescriptor.open(
+            FilePath(stamp), .writeOnly, options: [.create, .closeOnExec, .noFollow],
+            permissions: [.ownerRead, .ownerWrite])
+        else { return }
+        _ = futimens(touched.rawValue, nil)
+        try? touched.close()
 
         guard let listing = opendir(directory) else { return }
         defer { closedir(listing) }

@@ -59,8 +59,9 @@ enum Harness {
     static func run(
         _ executable: URL, _ arguments: [String], environment extra: [String: String] = [:], timeout: TimeInterval = 120
     ) throws -> RunResult {
-        // Through env(1), so that the environment comes in one fixed order
-        // (Process would pass a dictionary's, which changes from run to run).
+        // Through bash, which closes inherited descriptors, then env(1), so that
+        // the environment comes in one fixed order (Process would pass a
+        // dictionary's, which changes from run to run).
         let variables = environment.merging(extra) { $1 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
