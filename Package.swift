@@ -1,46 +1,47 @@
 // swift-tools-version:5.10
 import PackageDescription
 
-let package = Package(
-    name: "elf32-exec",
-    products: [
-        .executable(name: "elf32-exec", targets: ["elf32-exec"]),
-        .library(name: "ELFLoader", targets: ["ELFLoader"]),
-    ],
-    dependencies: [
-        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
-    ],
-    targets: [
-        // libelf from the system (Debian: libelf-dev).
-        .systemLibrary(
-            name: "CLibELF",
-            pkgConfig: "libelf",
-            providers: [.apt(["libelf-dev"])]
-        ),
-        // The mode-switch trampoline and the few kernel calls Swift cannot express.
-        .target(name: "ModeSwitch"),
-        .target(
-            name: "ELFLoader",
-            dependencies: [
-                "CLibELF",
-                "ModeSwitch",
-                .product(name: "SystemPackage", package: "swift-system"),
-            ],
-            // Generic metadata built at compile time, not demangled at run time:
-            // measured about 12% off elf32-exec's start-up, which every exec pays.
-            swiftSettings: [.unsafeFlags(["-Xfrontend", "-prespecialize-generic-metadata"])]
-        ),
-        // One static executable: no shared Swift runtime to load on every exec.
-        // Linked at 0x70000000, away from where i386 programs, their brk and
-        // the static-pie brk (0x400000) go; its own heap follows it within 1 GiB.
-        .executableTarget(
-            name: "elf32-exec",
-            dependencies: ["ELFLoader", "ModeSwitch"],
-            linkerSettings: [
-                .unsafeFlags(["-static-executable", "-Xlinker", "-Ttext-segment=0x70000000"]),
-                .linkedLibrary("z"),  // libelf.a needs zlib when linked statically
-            ]
-        ),
+// Two builds of the same sources:
+//  - freestanding (ELF32_EXEC_FREESTANDING=1, scripts/build.sh): the shipped
+//    elf32-exec, Embedded Swift linked statically with musl as a static-pie,
+//    so no glibc or Swift runtime start-up runs in front of the i386 program
+//    and the loader lives above 4 GiB, out of the program's address space;
+//  - ordinary Swift (`swift build`, `swift test`): the library under XCTest
+//    and libFuzzer. elf32-exec itself is not built this way.
+let freestanding = Context.environment["ELF32_EXEC_FREESTANDING"] == "1"
+let musl = "/usr/lib/x86_64-linux-musl"
+
+let embedded: [SwiftSetting] = freestanding
+    ? [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo"])] : []
+
+var targets: [Target] = [
+    // libelf from the system (Debian: libelf-dev).
+    .systemLibrary(name: "CLibELF", pkgConfig: "libelf", providers: [.apt(["libelf-dev"])]),
+    // The libc and kernel calls the Swift code makes, for both builds (there
+    // is no Glibc module in Embedded Swift), and the process entry.
+    .target(name: "LinuxCalls"),
+    // The handoff trampoline.
+    .target(name: "ModeSwitch"),
+    .target(name: "ELFLoader", dependencies: ["CLibELF", "LinuxCalls", "ModeSwitch"], swiftSettings: embedded),
+]
+
+if freestanding {
+    targets.append(.executableTarget(
+        name: "elf32-exec",
+        dependencies: ["ELFLoader"],
+        swiftSettings: embedded,
+        linkerSettings: [
+            .linkedLibrary("z"),  // libelf.a needs zlib
+            .unsafeFlags([
+                "-use-ld=lld", "-Xclang-linker", "-nostdlib", "-Xclang-linker", "-static-pie",
+                "-Xlinker", "-e", "-Xlinker", "process_entry",  // LinuxCalls/process_entry.S
+                "-Xlinker", "\(musl)/rcrt1.o", "-Xlinker", "\(musl)/crti.o",
+                "-Xlinker", "\(musl)/libc.a", "-Xlinker", "\(musl)/crtn.o",
+                "-Xlinker", "--gc-sections", "-Xlinker", "--strip-all", "-Xlinker", "-z", "-Xlinker", "noexecstack",
+            ]),
+        ]))
+} else {
+    targets += [
         // The crafted-ELF bytes both test targets build their inputs from.
         .target(name: "ELFTestSupport", path: "Tests/ELFTestSupport"),
         .testTarget(name: "ELFLoaderTests", dependencies: ["ELFLoader", "ELFTestSupport"]),
@@ -49,4 +50,12 @@ let package = Package(
         // replays files, as Tests/ELFLoaderTests/FuzzRegressionTests.swift does.
         .executableTarget(name: "ELFLoaderFuzz", dependencies: ["ELFLoader"]),
     ]
+}
+
+let package = Package(
+    name: "elf32-exec",
+    products: freestanding
+        ? [.executable(name: "elf32-exec", targets: ["elf32-exec"])]
+        : [.library(name: "ELFLoader", targets: ["ELFLoader"])],
+    targets: targets
 )

@@ -28,15 +28,34 @@ if ! "$CC" -m32 -o "$probe_dir/probe" "$probe_dir/probe.c" >"$probe_dir/log" 2>&
     die "'$CC -m32' cannot build i386 programs; install gcc-multilib (apt-get install gcc-multilib)"
 fi
 
+# extra_flags_for <variant> <source>: flags one program needs on top of its variant's.
+extra_flags_for() {
+    local variant="$1" src="$2"
+    case "$(basename "$src"):$variant" in
+    # ET_EXEC with its text segment at 0x70000000 (where a loader might sit itself)
+    high_text.c:static)         echo "-Wl,-Ttext-segment=0x70000000" ;;
+    high_text.c:dynamic)        echo "-no-pie -Wl,-Ttext-segment=0x70000000" ;;
+    # ET_EXEC laid out like wine-preloader: PT_LOADs at 0x08048000 and at 0x7d400000/0x7d410000
+    split_segments.c:static)    echo "-Wl,--section-start=.wine_high_text=0x7d400000 -Wl,--section-start=.wine_high_data=0x7d410000" ;;
+    split_segments.c:dynamic)   echo "-no-pie -Wl,--section-start=.wine_high_text=0x7d400000 -Wl,--section-start=.wine_high_data=0x7d410000" ;;
+    esac
+}
+
 # flags_for <variant> <source>: prints the compiler flags, or nothing if the combination is skipped.
 flags_for() {
     local variant="$1" src="$2"
+    case "$(basename "$src"):$variant" in
+    # fixed-address ET_EXEC programs: a PIE build makes no sense for them
+    high_text.c:static-pie | split_segments.c:static-pie) return ;;
+    esac
     case "$src" in
     *.c)
+        local extra
+        extra="$(extra_flags_for "$variant" "$src")"
         case "$variant" in
-        static)     echo "-static ${CFLAGS_COMMON[*]}" ;;
-        dynamic)    echo "${CFLAGS_COMMON[*]}" ;;
-        static-pie) echo "-static-pie -fPIE ${CFLAGS_COMMON[*]}" ;;
+        static)     echo "-static ${CFLAGS_COMMON[*]}${extra:+ $extra}" ;;
+        dynamic)    echo "${CFLAGS_COMMON[*]}${extra:+ $extra}" ;;
+        static-pie) echo "-static-pie -fPIE ${CFLAGS_COMMON[*]}${extra:+ $extra}" ;;
         esac ;;
     *.S)
         # -nostdlib assembly: position independent and without relocations, so it links as
@@ -52,6 +71,8 @@ flags_for() {
 skip_reason() {
     local variant="$1" src="$2"
     case "$src:$variant" in
+    */high_text.c:static-pie) echo "an ET_EXEC linked at a fixed address (-Ttext-segment=0x70000000): no PIE build" ;;
+    */split_segments.c:static-pie) echo "an ET_EXEC with PT_LOADs at fixed addresses (0x08048000, 0x7d400000): no PIE build" ;;
     *.S:dynamic) echo "-nostdlib assembly without libc: a dynamic build would enter through ld.so, which sets registers itself (EDX = _dl_fini), so there is no kernel entry state to check" ;;
     *) echo "no flags for this combination" ;;
     esac

@@ -2,89 +2,91 @@
 // program headers turned into pure values.
 
 import CLibELF
-import SystemPackage
 
 public enum ELFFile {
     /// The smallest file that can hold an Elf32_Ehdr.
     static let headerSize: UInt64 = 52
-    static let programHeaderSize: UInt16 = 32
-    /// The kernel reads at most one page of program headers (ELF_MIN_ALIGN).
-    static let maximumProgramHeaders: UInt16 = 4096 / 32
 
     /// Reads the i386 ELF behind `descriptor`, `fileSize` bytes long.
-    public static func read(descriptor: FileDescriptor, fileSize: UInt64) throws -> ELFImage {
-        var prefix = [UInt8](repeating: 0, count: 4)
-        let count = try prefix.withUnsafeMutableBytes { try descriptor.read(fromAbsoluteOffset: 0, into: $0) }
-        try checkSize(prefix: prefix.prefix(count), fileSize: fileSize)
-        return try withLibELF(elf_begin(descriptor.rawValue, ELF_C_READ, nil)) {
-            try image(of: $0, fileSize: fileSize)
+    public static func read(descriptor: FileDescriptor, fileSize: UInt64) throws(ExecError) -> ELFImage {
+        let prefix = try descriptor.read(count: 4, at: 0)
+        try checkSize(prefix: prefix[...], fileSize: fileSize)
+        return try withLibELF(elf_begin(descriptor.rawValue, ELF_C_READ, nil)) { elf throws(ExecError) in
+            try image(of: elf, fileSize: fileSize)
         }
     }
 
     /// Reads an i386 ELF held in memory (tests and fuzzing use this path).
-    public static func read(bytes: [UInt8]) throws -> ELFImage {
+    public static func read(bytes: [UInt8]) throws(ExecError) -> ELFImage {
         try checkSize(prefix: bytes.prefix(4), fileSize: UInt64(bytes.count))
         var copy = bytes  // libelf takes a mutable buffer, even to read
+        let size = copy.count
         return try copy.withUnsafeMutableBytes { buffer in
-            try withLibELF(elf_memory(buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count)) {
-                try image(of: $0, fileSize: UInt64(buffer.count))
+            Result { () throws(ExecError) in
+                try withLibELF(elf_memory(buffer.baseAddress!.assumingMemoryBound(to: CChar.self), size)) { elf throws(ExecError) in
+                    try image(of: elf, fileSize: UInt64(size))
+                }
             }
-        }
+        }.get()
     }
 
     /// Refuses a file too short for an ELF header before libelf sees it
     /// (libelf calls a short ELF merely "invalid").
-    private static func checkSize(prefix: ArraySlice<UInt8>, fileSize: UInt64) throws {
-        guard fileSize > 0 else { throw ELFError.empty }
+    private static func checkSize(prefix: ArraySlice<UInt8>, fileSize: UInt64) throws(ExecError) {
+        guard fileSize > 0 else { throw .invalidELF(.empty) }
         guard fileSize >= headerSize else {
-            throw prefix.elementsEqual([0x7f, 0x45, 0x4c, 0x46].prefix(prefix.count)) && prefix.count == 4
-                ? ELFError.truncatedHeader : ELFError.notELF
+            let isELF = prefix.count == 4 && prefix.elementsEqual([0x7f, 0x45, 0x4c, 0x46])
+            throw .invalidELF(isELF ? .truncatedHeader : .notELF)
         }
     }
 
-    private static func withLibELF<T>(_ open: @autoclosure () -> OpaquePointer?, _ body: (OpaquePointer) throws -> T) throws -> T {
+    private static func withLibELF<T>(
+        _ open: @autoclosure () -> OpaquePointer?, _ body: (OpaquePointer) throws(ExecError) -> T
+    ) throws(ExecError) -> T {
         // libelf refuses every call until the application names its ELF version.
-        guard elf_version(UInt32(EV_CURRENT)) != EV_NONE else { throw ELFError.libelf(lastLibELFError()) }
-        guard let elf = open() else { throw ELFError.libelf(lastLibELFError()) }
+        guard elf_version(UInt32(EV_CURRENT)) != EV_NONE else { throw .invalidELF(.libelf(lastLibELFError())) }
+        guard let elf = open() else { throw .invalidELF(.libelf(lastLibELFError())) }
         defer { elf_end(elf) }
         return try body(elf)
     }
 
-    private static func image(of elf: OpaquePointer, fileSize: UInt64) throws -> ELFImage {
-        guard elf_kind(elf) == ELF_K_ELF else { throw ELFError.notELF }
+    private static func image(of elf: OpaquePointer, fileSize: UInt64) throws(ExecError) -> ELFImage {
+        guard elf_kind(elf) == ELF_K_ELF else { throw .invalidELF(.notELF) }
         var identSize = 0
         guard let ident = elf_getident(elf, &identSize), identSize >= Int(EI_NIDENT) else {
-            throw ELFError.truncatedHeader
+            throw .invalidELF(.truncatedHeader)
         }
         let elfClass = UInt8(bitPattern: ident[Int(EI_CLASS)])
         let byteOrder = UInt8(bitPattern: ident[Int(EI_DATA)])
         let identVersion = UInt8(bitPattern: ident[Int(EI_VERSION)])
-        guard elfClass == ELFCLASS32 else { throw ELFError.wrongClass(elfClass) }
-        guard byteOrder == ELFDATA2LSB else { throw ELFError.wrongByteOrder(byteOrder) }
-        guard identVersion == EV_CURRENT else { throw ELFError.wrongVersion(UInt32(identVersion)) }
-        guard let header = elf32_getehdr(elf)?.pointee else { throw ELFError.libelf(lastLibELFError()) }
+        guard elfClass == ELFCLASS32 else { throw .invalidELF(.wrongClass(elfClass)) }
+        guard byteOrder == ELFDATA2LSB else { throw .invalidELF(.wrongByteOrder(byteOrder)) }
+        guard identVersion == EV_CURRENT else { throw .invalidELF(.wrongVersion(UInt32(identVersion))) }
+        guard let header = elf32_getehdr(elf)?.pointee else { throw .invalidELF(.libelf(lastLibELFError())) }
 
-        guard header.e_machine == EM_386 else { throw ELFError.wrongMachine(header.e_machine) }
-        guard header.e_version == EV_CURRENT else { throw ELFError.wrongVersion(header.e_version) }
+        guard header.e_machine == I386.machine else { throw .invalidELF(.wrongMachine(header.e_machine)) }
+        guard header.e_version == EV_CURRENT else { throw .invalidELF(.wrongVersion(header.e_version)) }
         guard let type = ELFImage.ObjectType(rawValue: header.e_type) else {
-            throw ELFError.wrongType(header.e_type)
+            throw .invalidELF(.wrongType(header.e_type))
         }
-        guard header.e_phentsize == programHeaderSize else {
-            throw ELFError.badProgramHeaderSize(header.e_phentsize)
+        guard header.e_phentsize == I386.programHeaderSize else {
+            throw .invalidELF(.badProgramHeaderSize(header.e_phentsize))
         }
-        guard (1...maximumProgramHeaders).contains(header.e_phnum) else {
-            throw ELFError.badProgramHeaderCount(header.e_phnum)
+        guard header.e_phnum >= 1 && header.e_phnum <= I386.maximumProgramHeaders else {
+            throw .invalidELF(.badProgramHeaderCount(header.e_phnum))
         }
-        guard UInt64(header.e_phoff) + UInt64(header.e_phnum) * UInt64(programHeaderSize) <= fileSize,
+        guard UInt64(header.e_phoff) + UInt64(header.e_phnum) * UInt64(I386.programHeaderSize) <= fileSize,
             let table = elf32_getphdr(elf)
-        else { throw ELFError.programHeadersOutsideFile }
+        else { throw .invalidELF(.programHeadersOutsideFile) }
 
-        let programHeaders = (0..<Int(header.e_phnum)).map { index in
+        var programHeaders: [ProgramHeader] = []
+        programHeaders.reserveCapacity(Int(header.e_phnum))
+        for index in 0..<Int(header.e_phnum) {
             let raw = table[index]
-            return ProgramHeader(
+            programHeaders.append(ProgramHeader(
                 type: raw.p_type, flags: raw.p_flags, offset: raw.p_offset,
                 virtualAddress: raw.p_vaddr, fileSize: raw.p_filesz,
-                memorySize: raw.p_memsz, alignment: raw.p_align)
+                memorySize: raw.p_memsz, alignment: raw.p_align))
         }
         return ELFImage(
             type: type, entry: header.e_entry, programHeaderOffset: header.e_phoff,

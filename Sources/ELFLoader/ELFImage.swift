@@ -87,46 +87,34 @@ public struct ELFImage: Equatable, Sendable {
     }
 }
 
-/// Limits of the i386 address space under a 64-bit kernel.
-public enum AddressSpaceLimits {
-    public static let pageSize: UInt64 = 4096
-    /// TASK_SIZE of a compat task (IA32_PAGE_OFFSET): the top of the usable 4 GiB.
-    public static let top: UInt64 = 0xFFFF_E000
-    /// The usual vm.mmap_min_addr: nothing may be mapped below it.
-    public static let lowest: UInt64 = 0x1_0000
-
-    static func pageDown(_ value: UInt64) -> UInt64 { value & ~(pageSize - 1) }
-    static func pageUp(_ value: UInt64) -> UInt64 { (value + pageSize - 1) & ~(pageSize - 1) }
-}
-
 extension ELFImage {
     /// Checks the program headers the way a careful loader must: everything
     /// that could make a mapping fail, overlap, wrap or read past the file.
     /// The header itself (class, machine, type...) was checked by `ELFFile`.
-    public func validate() throws {
+    public func validate() throws(ExecError) {
         let segments = loadSegments
-        guard !segments.isEmpty else { throw ELFError.noLoadableSegment }
+        guard !segments.isEmpty else { throw .invalidELF(.noLoadableSegment) }
         var previousEnd: UInt64 = 0
         for (index, segment) in segments.enumerated() {
             guard segment.fileSize <= segment.memorySize else {
-                throw ELFError.segment(index, "file size 0x\(hex(segment.fileSize)) exceeds memory size 0x\(hex(segment.memorySize))")
+                throw .invalidELF(.segment(index, "file size 0x\(hex(segment.fileSize)) exceeds memory size 0x\(hex(segment.memorySize))"))
             }
             guard UInt64(segment.offset) + UInt64(segment.fileSize) <= fileSize else {
-                throw ELFError.segment(index, "file range 0x\(hex(segment.offset))+0x\(hex(segment.fileSize)) lies beyond the end of the file")
+                throw .invalidELF(.segment(index, "file range 0x\(hex(segment.offset))+0x\(hex(segment.fileSize)) lies beyond the end of the file"))
             }
-            guard UInt64(segment.offset) % AddressSpaceLimits.pageSize
-                == UInt64(segment.virtualAddress) % AddressSpaceLimits.pageSize
+            guard UInt64(segment.offset) % I386.pageSize
+                == UInt64(segment.virtualAddress) % I386.pageSize
             else {
-                throw ELFError.segment(index, "offset 0x\(hex(segment.offset)) and address 0x\(hex(segment.virtualAddress)) are not congruent modulo the page size")
+                throw .invalidELF(.segment(index, "offset 0x\(hex(segment.offset)) and address 0x\(hex(segment.virtualAddress)) are not congruent modulo the page size"))
             }
-            guard segment.memoryEnd <= AddressSpaceLimits.top else {
-                throw ELFError.segment(index, "ends at 0x\(String(segment.memoryEnd, radix: 16)), beyond the 32-bit address space (0x\(String(AddressSpaceLimits.top, radix: 16)))")
+            guard segment.memoryEnd <= I386.top else {
+                throw .invalidELF(.segment(index, "ends at 0x\(hex(segment.memoryEnd)), beyond the 32-bit address space (0x\(hex(I386.top)))"))
             }
-            if type == .executable && UInt64(segment.virtualAddress) < AddressSpaceLimits.lowest {
-                throw ELFError.segment(index, "address 0x\(hex(segment.virtualAddress)) is below the lowest mappable address 0x\(String(AddressSpaceLimits.lowest, radix: 16))")
+            if type == .executable && UInt64(segment.virtualAddress) < I386.lowest {
+                throw .invalidELF(.segment(index, "address 0x\(hex(segment.virtualAddress)) is below the lowest mappable address 0x\(hex(I386.lowest))"))
             }
             guard index == 0 || UInt64(segment.virtualAddress) >= previousEnd else {
-                throw ELFError.segment(index, "overlaps the previous segment or is out of address order")
+                throw .invalidELF(.segment(index, "overlaps the previous segment or is out of address order"))
             }
             previousEnd = segment.memoryEnd
         }
@@ -135,32 +123,28 @@ extension ELFImage {
                 || (stackPolicy == .readImpliesExec && segment.flags & ProgramHeader.readable != 0)
             return executable && entry >= segment.virtualAddress && UInt64(entry) < segment.memoryEnd
         }
-        guard entryIsExecutable else { throw ELFError.entryNotExecutable(entry) }
+        guard entryIsExecutable else { throw .invalidELF(.entryNotExecutable(entry)) }
         if let interpreter = interpreterHeader {
-            guard (2...Self.maximumInterpreterPath).contains(interpreter.fileSize) else {
-                throw ELFError.interpreterPathLength(interpreter.fileSize)
+            guard (2...I386.maximumInterpreterPath).contains(interpreter.fileSize) else {
+                throw .invalidELF(.interpreterPathLength(interpreter.fileSize))
             }
             guard UInt64(interpreter.offset) + UInt64(interpreter.fileSize) <= fileSize else {
-                throw ELFError.interpreterPathOutsideFile
+                throw .invalidELF(.interpreterPathOutsideFile)
             }
         }
     }
 
-    /// PATH_MAX: the longest PT_INTERP the kernel accepts.
-    static let maximumInterpreterPath: UInt32 = 4096
-
     /// The interpreter path from the PT_INTERP segment's bytes, which must
     /// end in a NUL (the kernel's check); an earlier NUL ends the path.
-    public static func interpreterPath(fromSegment bytes: [UInt8]) throws -> [UInt8] {
-        guard bytes.last == 0 else { throw ELFError.interpreterPathNotTerminated }
+    public static func interpreterPath(fromSegment bytes: [UInt8]) throws(ExecError) -> [UInt8] {
+        guard bytes.last == 0 else { throw .invalidELF(.interpreterPathNotTerminated) }
         return Array(bytes.prefix { $0 != 0 })
     }
 
     /// Checks what an interpreter must be beyond a valid i386 ELF.
-    public func validateAsInterpreter() throws {
-        guard type == .sharedObject else { throw ELFError.interpreterNotSharedObject }
-        guard interpreterHeader == nil else { throw ELFError.interpreterHasInterpreter }
+    public func validateAsInterpreter() throws(ExecError) {
+        guard type == .sharedObject else { throw .invalidELF(.interpreterNotSharedObject) }
+        guard interpreterHeader == nil else { throw .invalidELF(.interpreterHasInterpreter) }
     }
 }
 
-func hex<I: BinaryInteger>(_ value: I) -> String { String(value, radix: 16) }

@@ -1,15 +1,12 @@
 // The handoff: the process becomes the i386 program. Everything that can
 // fail is prepared first, into one anonymous page holding the trampoline
-// code and its handoff_block. After the point of no return the loader resets
-// what execve resets and jumps to the trampoline, which removes the loader's
-// own memory, sets the process memory map and enters 32-bit mode.
+// code and its handoff_block. The point of no return is the jump to the
+// trampoline, which removes the loader's own memory, sets the process memory
+// map and enters 32-bit mode. The loader installs no signal handlers, no
+// alternate stack and no rseq area, so unlike execve there is nothing of
+// that kind to reset.
 
 import ModeSwitch
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct Handoff {
     /// The program's entry, or its interpreter's.
@@ -19,32 +16,20 @@ struct Handoff {
     var stackTop: UInt32
     var plan: LoadPlan
     var programBreak: UInt64
-    /// Where the loader's own brk heap starts (0: none); the trampoline
-    /// unmaps it up to the break it has then.
-    var loaderHeapStart: UInt64
     var programFile: FileDescriptor
     /// The program's path as given, for the one error the trampoline can report.
     var programPath: [UInt8]
     /// The program's comm (/proc/self/comm): its file name, as execve sets it.
     var taskName: [UInt8]
+    var process: ProcessStart
 
-    /// READ_IMPLIES_EXEC from <linux/personality.h>.
-    static let readImpliesExec: UInt = 0x040_0000
-    /// Everything of the 64-bit world lies in [4 GiB, TASK_SIZE).
-    static let above4GiB: Range<UInt64> = 0x1_0000_0000..<0x7FFF_FFFF_F000
-
-    func enter() throws -> Never {
+    func enter() throws(ExecError) -> Never {
         try ProcessControl.setName(Array(taskName.prefix(15)))
-        let trampoline = try prepareTrampoline()
-
-        // The point of no return: what follows is what execve does to a process
-        // after it has committed to the new program.
-        try? Signals.resetForExec()
         if plan.stackPolicy == .readImpliesExec {
-            let current = UInt(UInt32(bitPattern: ProcessControl.currentPersonality()))
-            try? ProcessControl.setPersonality(current | Self.readImpliesExec)
+            try ProcessControl.setPersonality(process.personality | I386.readImpliesExec)
         }
-        try? RestartableSequences.unregister()
+        let trampoline = try prepareTrampoline()
+        // The point of no return.
         trampoline.code(trampoline.block)
         fatalError("the handoff trampoline returned")
     }
@@ -59,14 +44,14 @@ struct Handoff {
     /// space, above the stack, where a native process never has anything;
     /// only if the stack top was not moved down (1 chance in 2048) it goes
     /// where the next mmap would.
-    private func prepareTrampoline() throws -> Trampoline {
-        let pageSize = AddressSpaceLimits.pageSize
+    private func prepareTrampoline() throws(ExecError) -> Trampoline {
+        let pageSize = I386.pageSize
         var codeSize: UInt64 = 0
         let code = handoff_trampoline_code(&codeSize)!
         let blockOffset = (codeSize + 15) & ~15
         precondition(blockOffset + UInt64(MemoryLayout<handoff_block>.size) <= pageSize)
 
-        let highestPage = UInt64(StackMapping.highestTop) - pageSize
+        let highestPage = I386.top - pageSize
         let page = UInt64(stackTop) <= highestPage ? highestPage : try Memory.reserveCompat(length: UInt32(pageSize))
         try Memory.map(
             at: page, length: pageSize, protection: [.read, .write],
@@ -80,16 +65,10 @@ struct Handoff {
     }
 
     private func fillBlock(_ block: UnsafeMutablePointer<handoff_block>) {
-        var imageStart: UInt64 = 0, imageEnd: UInt64 = 0
-        loader_image_bounds(&imageStart, &imageEnd)
-        let loaderImage = AddressSpaceLimits.pageDown(imageStart)..<AddressSpaceLimits.pageUp(imageEnd)
-        block.pointee.unmap = (
-            (loaderImage.lowerBound, UInt64(loaderImage.count)),
-            (Self.above4GiB.lowerBound, UInt64(Self.above4GiB.count)),
-            (0, 0))
-        block.pointee.heap_start = loaderHeapStart
+        block.pointee.unmap_start = I386.above4GiB.lowerBound
+        block.pointee.unmap_length = UInt64(I386.above4GiB.count)
 
-        let auxvBytes = stack.auxiliaryVector.prefix(416)  // the kernel's saved_auxv holds 52 longs
+        let auxvBytes = stack.auxiliaryVector.prefix(I386.savedAuxiliaryVectorBytes)
         Self.copy(auxvBytes, into: &block.pointee.auxv)
         let auxv = handoff_block_auxv(block)!
         let withExe = memoryMap(auxv: auxv, auxvSize: auxvBytes.count, exeFD: UInt32(bitPattern: programFile.rawValue))
@@ -99,15 +78,13 @@ struct Handoff {
         // A native exec by an ordinary user gains no capabilities; elf32-exec
         // may carry CAP_CHECKPOINT_RESTORE as a file capability: drop it all.
         // (Root keeps its capabilities through execve; so does the program.)
-        block.pointee.drop_capabilities = geteuid() != 0 ? 1 : 0
-        block.pointee.capability_header.version = 0x2008_0522  // _LINUX_CAPABILITY_VERSION_3
+        block.pointee.drop_capabilities = process.auxiliary.euid != 0 ? 1 : 0
+        block.pointee.capability_header.version = I386.capabilityVersion3
         block.pointee.capability_header.pid = 0
 
         block.pointee.entry = entry
         block.pointee.stack_pointer = stack.stackPointer
         block.pointee.mxcsr = 0x1f80
-        // Bytes, not a String interpolation: String's first growth costs more
-        // than the rest of the block.
         let message = (Array("elf32-exec: ".utf8) + programPath
             + Array(": cannot set the process memory map (PR_SET_MM_MAP)\n".utf8)).prefix(256)
         Self.copy(message, into: &block.pointee.failure_message)
@@ -115,7 +92,7 @@ struct Handoff {
     }
 
     /// Copies `bytes` to the start of a fixed-size C array field.
-    private static func copy<Bytes: Collection, Field>(_ bytes: Bytes, into field: inout Field) where Bytes.Element == UInt8 {
+    private static func copy<Field>(_ bytes: ArraySlice<UInt8>, into field: inout Field) {
         withUnsafeMutableBytes(of: &field) { destination in
             precondition(bytes.count <= destination.count)
             destination.copyBytes(from: bytes)

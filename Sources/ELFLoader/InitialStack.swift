@@ -22,7 +22,6 @@ public struct InitialStack: Equatable, Sendable {
     /// the kernel keeps as the process's saved auxv (/proc/self/auxv).
     public let auxiliaryVector: [UInt8]
 
-    public static let platform: [UInt8] = Array("i686".utf8)
     static let topReserve: UInt32 = 8
 
     /// Lays out the stack below `top`.
@@ -35,7 +34,7 @@ public struct InitialStack: Equatable, Sendable {
         top: UInt32, arguments: [[UInt8]], environment: [[UInt8]], execFilename: [UInt8],
         auxiliary: [AuxiliaryEntry], randomBytes: [UInt8], alignmentPadding: UInt32
     ) {
-        precondition(randomBytes.count == 16 && alignmentPadding < 8192)
+        precondition(randomBytes.count == 16 && alignmentPadding < I386.stackAlignmentRandomBytes)
         // Strings, from the top down: exec filename, environment, arguments.
         let execFilenameAddress = top - Self.topReserve - UInt32(execFilename.count + 1)
         let environmentSize = environment.reduce(0) { $0 + $1.count + 1 }
@@ -44,7 +43,7 @@ public struct InitialStack: Equatable, Sendable {
         let argumentsStart = environmentStart - UInt32(argumentsSize)
 
         let aligned = (argumentsStart - alignmentPadding) & ~0xf
-        let platformAddress = aligned - UInt32(Self.platform.count + 1)
+        let platformAddress = aligned - UInt32(I386.platform.count + 1)
         let randomAddress = platformAddress - 16
 
         func resolve(_ value: AuxiliaryValue) -> UInt32 {
@@ -81,9 +80,9 @@ public struct InitialStack: Equatable, Sendable {
             let offset = Int(address - stackPointer)
             bytes.replaceSubrange(offset..<offset + source.count, with: source)
         }
-        store(words.flatMap(\.littleEndianBytes), at: stackPointer)
+        store(words.flatMap { $0.littleEndianBytes }, at: stackPointer)
         store(randomBytes, at: randomAddress)
-        store(Self.platform, at: platformAddress)
+        store(I386.platform, at: platformAddress)
         store((arguments + environment).flatMap { $0 + [0] }, at: argumentsStart)
         store(execFilename, at: execFilenameAddress)
 
@@ -91,7 +90,7 @@ public struct InitialStack: Equatable, Sendable {
         self.stackPointer = stackPointer
         self.arguments = argumentsStart..<environmentStart
         self.environment = environmentStart..<execFilenameAddress
-        self.auxiliaryVector = auxiliaryWords.flatMap(\.littleEndianBytes)
+        self.auxiliaryVector = auxiliaryWords.flatMap { $0.littleEndianBytes }
     }
 }
 

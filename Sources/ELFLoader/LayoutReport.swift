@@ -1,18 +1,23 @@
 // --verbose: the layout, one fact a line, on standard error.
 
-import SystemPackage
-
 struct LayoutReport {
     let enabled: Bool
 
     func line(_ text: @autoclosure () -> String) {
         guard enabled else { return }
-        _ = try? FileDescriptor.standardError.writeAll(Array("elf32-exec: \(text())\n".utf8))
+        try? FileDescriptor.standardError.writeAll(Array("elf32-exec: \(text())\n".utf8))
     }
 
-    func plan(_ plan: LoadPlan, image: ELFImage, path: String) {
+    func plan(_ plan: LoadPlan, image: ELFImage, path: [UInt8]) {
         guard enabled else { return }
-        line("program \(path): \(image.type == .executable ? "ET_EXEC" : "ET_DYN"), \(image.loadSegments.count) PT_LOAD, load bias 0x\(hex(plan.loadBias)), stack \(image.stackPolicy)")
+        let type = image.type == .executable ? "ET_EXEC" : "ET_DYN"
+        let stack: String
+        switch image.stackPolicy {
+        case .nonExecutable: stack = "nonExecutable"
+        case .executable: stack = "executable"
+        case .readImpliesExec: stack = "readImpliesExec"
+        }
+        line("program \(String(decoding: path, as: UTF8.self)): \(type), \(image.loadSegments.count) PT_LOAD, load bias 0x\(hex(plan.loadBias)), stack \(stack)")
         line("reserve \(describe(plan.reservation))")
         for mapping in plan.mappings {
             let source: String
@@ -23,7 +28,7 @@ struct LayoutReport {
             line("map \(describe(mapping.range)) \(permissions(mapping.protection)) \(source)")
         }
         for range in plan.zeroFills { line("zero \(describe(range))") }
-        for hole in plan.holes { line("unmap hole \(describe(hole))") }
+        if image.type != .executable { for hole in plan.holes { line("unmap hole \(describe(hole))") } }
     }
 
     func vdso(_ vdso: CompatVDSO?, requested: Bool) {

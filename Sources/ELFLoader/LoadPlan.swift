@@ -55,22 +55,22 @@ public struct LoadPlan: Equatable, Sendable {
             // The bias may be "negative" (a PIE linked above its load address):
             // addresses wrap around as in the kernel's unsigned arithmetic.
             let start = UInt64(segment.virtualAddress) &+ loadBias
-            let pageOffset = start % AddressSpaceLimits.pageSize
+            let pageOffset = start % I386.pageSize
             let mapStart = start - pageOffset
             var zeroStart = mapStart
             if segment.fileSize > 0 {
-                let length = AddressSpaceLimits.pageUp(pageOffset + UInt64(segment.fileSize))
+                let length = I386.pageUp(pageOffset + UInt64(segment.fileSize))
                 mappings.append(Mapping(
                     address: mapStart, length: length, protection: protection,
                     source: .file(offset: UInt64(segment.offset) - pageOffset)))
                 zeroStart = start + UInt64(segment.fileSize)
-                let pageEnd = AddressSpaceLimits.pageUp(zeroStart)
+                let pageEnd = I386.pageUp(zeroStart)
                 if segment.memorySize > segment.fileSize && protection.contains(.write) && zeroStart < pageEnd {
                     zeroFills.append(zeroStart..<pageEnd)
                 }
             }
-            let anonymousStart = AddressSpaceLimits.pageUp(zeroStart)
-            let anonymousEnd = AddressSpaceLimits.pageUp(start + UInt64(segment.memorySize))
+            let anonymousStart = I386.pageUp(zeroStart)
+            let anonymousEnd = I386.pageUp(start + UInt64(segment.memorySize))
             if segment.memorySize > segment.fileSize && anonymousEnd > anonymousStart {
                 // The kernel maps these pages with vm_brk_flags: always read-write,
                 // executable only if the segment is.
@@ -97,11 +97,11 @@ public struct LoadPlan: Equatable, Sendable {
             }
         }
 
-        let reservationStart = AddressSpaceLimits.pageDown(UInt64(segments[0].virtualAddress) &+ loadBias)
-        self.reservation = reservationStart..<AddressSpaceLimits.pageUp(imageEnd)
+        let reservationStart = I386.pageDown(UInt64(segments[0].virtualAddress) &+ loadBias)
+        self.reservation = reservationStart..<I386.pageUp(imageEnd)
         self.mappings = mappings
         self.zeroFills = zeroFills
-        self.holes = Self.holes(in: reservation, outside: mappings.map(\.range))
+        self.holes = Self.holes(in: reservation, outside: mappings.map { $0.range })
         self.loadBias = loadBias
         self.entry = UInt64(image.entry) &+ loadBias
         self.programHeaderAddress = programHeaderAddress
@@ -113,12 +113,25 @@ public struct LoadPlan: Equatable, Sendable {
         self.stackPolicy = image.stackPolicy
     }
 
+    /// Plans `image` at `placement` and checks that it fits in the i386
+    /// address space: the pure step of mapping an image, which Exec and the
+    /// fuzzer share. `topDownAddress` is where the kernel's compat mmap put
+    /// a `.topDown` image's span.
+    public static func placed(_ image: ELFImage, at placement: Placement, topDownAddress: UInt64 = 0) throws(ExecError) -> LoadPlan {
+        let plan = LoadPlan(image: image, loadBias: placement.loadBias(for: image, topDownAddress: topDownAddress))
+        guard plan.reservation.lowerBound >= I386.lowest, plan.reservation.upperBound <= I386.top else {
+            throw .outsideAddressSpace(plan.reservation)
+        }
+        return plan
+    }
+
     /// The size of the span a program needs, to choose where an ET_DYN goes.
     public static func span(of image: ELFImage) -> UInt64 {
         let segments = image.loadSegments
         guard let first = segments.first else { return 0 }
-        let end = segments.map(\.memoryEnd).max() ?? 0
-        return AddressSpaceLimits.pageUp(end) - AddressSpaceLimits.pageDown(UInt64(first.virtualAddress))
+        var end: UInt64 = 0
+        for segment in segments { end = max(end, segment.memoryEnd) }
+        return I386.pageUp(end) - I386.pageDown(UInt64(first.virtualAddress))
     }
 
     /// Where brk starts: a page after bss, moved up by `randomPages` (ia32:
@@ -126,13 +139,10 @@ public struct LoadPlan: Equatable, Sendable {
     /// out of the mmap area it was loaded in.
     public func programBreak(randomPages: UInt64, staticPIE: Bool) -> UInt64 {
         let start = staticPIE
-            ? Placement.dynamicBaseAddress
-            : AddressSpaceLimits.pageUp(imageEnd) + AddressSpaceLimits.pageSize
-        return start + randomPages * AddressSpaceLimits.pageSize
+            ? I386.dynamicBase
+            : I386.pageUp(imageEnd) + I386.pageSize
+        return start + randomPages * I386.pageSize
     }
-
-    /// How many pages brk may be moved up (arch_randomize_brk for ia32).
-    public static let programBreakRandomPages: UInt32 = 0x200_0000 / 4096
 
     static func protection(of flags: UInt32, readImpliesExec: Bool) -> MemoryProtection {
         var protection: MemoryProtection = []

@@ -10,12 +10,6 @@ public enum Placement: Equatable, Sendable {
     /// top-down from the mmap base. Only the kernel knows: see `Memory.reserveCompat`.
     case topDown
 
-    /// COMPAT_ELF_ET_DYN_BASE: TASK_UNMAPPED_BASE (a third of the 32-bit
-    /// space) plus 16 MiB.
-    public static let dynamicBaseAddress: UInt64 = 0x5655_5000
-    /// arch_mmap_rnd for ia32: 8 bits of pages.
-    public static let dynamicBaseRandomPages: UInt32 = 256
-
     /// How `image` is placed, with or without an interpreter.
     public static func of(_ image: ELFImage, hasInterpreter: Bool, randomPages: UInt32) -> Placement {
         switch (image.type, hasInterpreter) {
@@ -33,18 +27,22 @@ public enum Placement: Equatable, Sendable {
         case .linkAddress:
             return 0
         case .dynamicBase(let randomPages):
-            var base = Self.dynamicBaseAddress + UInt64(randomPages) * AddressSpaceLimits.pageSize
+            var base = I386.dynamicBase + UInt64(randomPages) * I386.pageSize
             let alignment = Self.maximumAlignment(of: image)
-            if alignment > AddressSpaceLimits.pageSize { base &= ~(alignment - 1) }
-            return AddressSpaceLimits.pageDown(base &- firstAddress)
+            if alignment > I386.pageSize { base &= ~(alignment - 1) }
+            return I386.pageDown(base &- firstAddress)
         case .topDown:
-            return address &- AddressSpaceLimits.pageDown(firstAddress)
+            return address &- I386.pageDown(firstAddress)
         }
     }
 
     /// The largest power-of-two p_align of the PT_LOADs (maximum_alignment).
     static func maximumAlignment(of image: ELFImage) -> UInt64 {
-        let alignments = image.loadSegments.map { UInt64($0.alignment) }.filter { $0 != 0 && $0 & ($0 - 1) == 0 }
-        return AddressSpaceLimits.pageUp(alignments.max() ?? 0)
+        var largest: UInt64 = 0
+        for segment in image.loadSegments {
+            let alignment = UInt64(segment.alignment)
+            if alignment != 0 && alignment & (alignment - 1) == 0 { largest = max(largest, alignment) }
+        }
+        return I386.pageUp(largest)
     }
 }

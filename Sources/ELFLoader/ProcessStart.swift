@@ -1,75 +1,129 @@
-// What the kernel handed elf32-exec itself: its argv, its environment, and
-// the auxiliary values through which binfmt_misc says it started us.
+// What the kernel handed elf32-exec, read once at start: this loader's
+// `linux_binprm`. The argv, environment and auxiliary vector come from the
+// initial stack exactly as the kernel wrote them; limits, personality and
+// privileges are read beside them. Everything after this reads the value.
 
-import ModeSwitch
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import LinuxCalls
 
 public struct ProcessStart: Equatable, Sendable {
     public var arguments: [[UInt8]]
-    /// The environment exactly as the kernel passed it.
     public var environment: [[UInt8]]
-    /// AT_EXECFN: the path execve was given (with binfmt_misc, the program's).
+    /// AT_EXECFN: the path execve was given (with binfmt_misc, the program's
+    /// or, for a script, the script's).
     public var execFilename: [UInt8]
     /// AT_FLAGS: binfmt_misc's P flag sets AT_FLAGS_PRESERVE_ARGV0.
     public var flags: UInt32
-    /// AT_EXECFD: binfmt_misc's O flag passes the program open.
+    /// AT_EXECFD: binfmt_misc's O (and C) flag passes the program open.
     public var execFD: Int32?
+    /// The machine and credential entries, which the program gets too.
+    public var auxiliary: KernelAuxiliaryValues
+    /// AT_EXECFN names this executable itself: elf32-exec was run by name
+    /// (or re-executed through /proc/self/exe), not by binfmt_misc for a
+    /// program or script at that path.
+    public var execFilenameIsLoader: Bool
+    public var personality: UInt32
+    public var limits: Limits
+    /// The kernel will let the handoff name the program as /proc/self/exe
+    /// (CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN).
+    public var maySetExecutableFile: Bool
+    public var pid: Int32
+
+    public struct Limits: Equatable, Sendable {
+        /// Soft limits in bytes, nil when unlimited.
+        public var stack: UInt64?
+        public var addressSpace: UInt64?
+        public var data: UInt64?
+
+        public init(stack: UInt64? = nil, addressSpace: UInt64? = nil, data: UInt64? = nil) {
+            self.stack = stack
+            self.addressSpace = addressSpace
+            self.data = data
+        }
+    }
 
     public static let preserveArgv0: UInt32 = 1
 
-    public init(arguments: [[UInt8]], environment: [[UInt8]], execFilename: [UInt8], flags: UInt32 = 0, execFD: Int32? = nil) {
+    public init(
+        arguments: [[UInt8]], environment: [[UInt8]] = [], execFilename: [UInt8], flags: UInt32 = 0,
+        execFD: Int32? = nil, auxiliary: KernelAuxiliaryValues = KernelAuxiliaryValues(),
+        execFilenameIsLoader: Bool = true, personality: UInt32 = 0, limits: Limits = Limits(),
+        maySetExecutableFile: Bool = false, pid: Int32 = 1
+    ) {
         self.arguments = arguments
         self.environment = environment
         self.execFilename = execFilename
         self.flags = flags
         self.execFD = execFD
+        self.auxiliary = auxiliary
+        self.execFilenameIsLoader = execFilenameIsLoader
+        self.personality = personality
+        self.limits = limits
+        self.maySetExecutableFile = maySetExecutableFile
+        self.pid = pid
     }
 
-    /// This process's start. The environment is read from the strings the
-    /// kernel laid out between the last argument and AT_EXECFN, not from
-    /// `environ`: glibc removes variables from that when AT_SECURE is set
-    /// (elf32-exec with a file capability), and the program must get them all.
-    public static func current() -> ProcessStart {
-        let argv = loader_arguments()!
-        let arguments = (0..<Int(loader_argument_count())).map { bytes(of: argv[$0]!) }
-        let execFilename = UnsafePointer<CChar>(bitPattern: getauxval(UInt(AT_EXECFN)))
-        errno = 0
-        let execFD = getauxval(UInt(AT_EXECFD))
-        let hasExecFD = errno != ENOENT
-        return ProcessStart(
-            arguments: arguments, environment: environment(endingAt: execFilename),
-            execFilename: execFilename.map(bytes(of:)) ?? [],
-            flags: UInt32(truncatingIfNeeded: getauxval(UInt(AT_FLAGS))),
-            execFD: hasExecFD ? Int32(truncatingIfNeeded: execFD) : nil)
-    }
+    /// Whether the layout is randomized: not under `setarch -R`
+    /// (ADDR_NO_RANDOMIZE), as the kernel's PF_RANDOMIZE decides.
+    public var randomizesLayout: Bool { personality & I386.addressNoRandomize == 0 }
 
-    /// The environment strings, which the kernel lays out right after the
-    /// argument strings and right before the AT_EXECFN string.
-    private static func environment(endingAt end: UnsafePointer<CChar>?) -> [[UInt8]] {
-        let argc = Int(loader_argument_count())
-        // Where the strings start: after the last argument, or (an execve with
-        // no argv at all) at the first variable environ still lists.
-        guard let end, let start = argc > 0 ? loader_arguments()[argc - 1].map({ UnsafePointer($0) + strlen($0) + 1 })
-            : environ.pointee.map({ UnsafePointer($0) })
-        else { return [] }
+    /// This process's start, from the stack pointer the kernel started it
+    /// with: argc, argv[], NULL, envp[], NULL, then the auxiliary vector.
+    public static func current() throws(ExecError) -> ProcessStart {
+        guard let stack = process_initial_stack else { fatalError("elf32-exec did not enter at process_entry") }
+        let argc = Int(stack[0])
+        let argv = UnsafeRawPointer(stack + 1).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
+        let arguments = (0..<argc).map { bytes(of: argv[$0]!) }
         var environment: [[UInt8]] = []
-        var cursor = start
-        while cursor < end {
-            environment.append(bytes(of: cursor))
-            cursor += strlen(cursor) + 1
+        var cursor = argv + argc + 1
+        while let variable = cursor.pointee {
+            environment.append(bytes(of: variable))
+            cursor += 1
         }
-        return environment
+        let vector = UnsafeRawPointer(cursor + 1).assumingMemoryBound(to: UInt.self)
+        let entries = AuxiliaryEntries(vector)
+        let execFilename = entries.execFilename.map { bytes(of: $0) } ?? []
+        return ProcessStart(
+            arguments: arguments, environment: environment, execFilename: execFilename,
+            flags: entries.flags, execFD: entries.execFD, auxiliary: entries.kernel,
+            execFilenameIsLoader: namesThisExecutable(execFilename),
+            personality: ProcessControl.currentPersonality(),
+            limits: Limits(
+                stack: try ResourceLimits.soft(RLIMIT_STACK), addressSpace: try ResourceLimits.soft(RLIMIT_AS),
+                data: try ResourceLimits.soft(RLIMIT_DATA)),
+            maySetExecutableFile: ProcessControl.hasEffectiveCapability(I386.capabilityCheckpointRestore)
+                || ProcessControl.hasEffectiveCapability(I386.capabilitySystemAdministration),
+            pid: getpid())
     }
 
-    /// AT_SECURE: the kernel gave this process credentials its caller lacks.
-    public static func isSecure() -> Bool {
-        getauxval(UInt(AT_SECURE)) != 0
+    /// Whether `path` is the file this process executes (/proc/self/exe).
+    private static func namesThisExecutable(_ path: [UInt8]) -> Bool {
+        guard let named = try? FileSystem.status(path), let this = try? FileSystem.status(Array("/proc/self/exe".utf8)) else {
+            return false
+        }
+        return named.st_dev == this.st_dev && named.st_ino == this.st_ino
     }
+}
 
-    private static func bytes(of string: UnsafePointer<CChar>) -> [UInt8] {
-        Array(UnsafeRawBufferPointer(start: string, count: strlen(string)))
+/// The auxiliary vector the kernel gave this process, walked once.
+private struct AuxiliaryEntries {
+    var kernel = KernelAuxiliaryValues()
+    var flags: UInt32 = 0
+    var execFD: Int32?
+    var execFilename: UnsafePointer<CChar>?
+
+    init(_ vector: UnsafePointer<UInt>) {
+        var entry = vector
+        while entry[0] != 0 {
+            let value = entry[1]
+            if let type = AuxiliaryType(rawValue: UInt32(truncatingIfNeeded: entry[0])) {
+                switch type {
+                case .flags: flags = UInt32(truncatingIfNeeded: value)
+                case .execFD: execFD = Int32(truncatingIfNeeded: value)
+                case .execFilename: execFilename = UnsafePointer(bitPattern: value)
+                default: kernel.set(type, UInt32(truncatingIfNeeded: value))
+                }
+            }
+            entry += 2
+        }
     }
 }

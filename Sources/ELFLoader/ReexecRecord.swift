@@ -3,20 +3,24 @@
 // CAP_SYS_ADMIN), a program that re-executes itself through it starts
 // elf32-exec again, with its own argv. So that elf32-exec can tell which
 // program that was, it leaves a record before the handoff: one small file per
-// process, named by its pid and checked against the process start time (both
-// survive execve), in a directory only its user can write:
-// /dev/shm/elf32-exec-UID/PID, holding "STARTTIME\0PROGRAM\0SYSROOT\0FLAGS\0".
+// process, named by its pid and checked against the process's start time and
+// pid namespace (all three survive execve), holding
+// "STARTTIME\0PIDNS\0PROGRAM\0SYSROOT\0FLAGS\0".
+//
+// The records live in a directory of /dev/shm that only their user can use:
+// /dev/shm/elf32-exec-UID, or, if another user (or a symlink) holds that name,
+// the first of elf32-exec-UID.1, .2, ... that is a real directory owned by the
+// user with mode 0700. Directories are opened without following symlinks and
+// checked on the open descriptor, so nothing can redirect a record. A user
+// namespace sharing /dev/shm sees another namespace's directory owned by a
+// foreign uid, and moves on to the next name.
+//
 // A re-exec usually happens in a forked child (a pipeline's applet), which
 // has no record of its own: the lookup then walks up its ancestors, whose
 // memory (and /proc/self/exe) it was copied from. Records of processes that
 // have ended are swept away, at most once a minute (a stamp file's time).
 
-import ModeSwitch
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import LinuxCalls
 
 public struct ReexecRecord: Equatable, Sendable {
     /// The program's absolute path.
@@ -24,74 +28,50 @@ public struct ReexecRecord: Equatable, Sendable {
     public var sysroot: [UInt8]?
     public var useVDSO: Bool
 
-    static let capabilitySystemAdministration: Int32 = 21
-    static let capabilityCheckpointRestore: Int32 = 40
-
-    /// Whether the kernel will let the handoff set /proc/self/exe.
-    static func canSetExecutableFile() -> Bool {
-        kernel_has_effective_capability(capabilityCheckpointRestore) != 0
-            || kernel_has_effective_capability(capabilitySystemAdministration) != 0
+    public init(program: [UInt8], sysroot: [UInt8]?, useVDSO: Bool) {
+        self.program = program
+        self.sysroot = sysroot
+        self.useVDSO = useVDSO
     }
 
     /// The paths a program re-executes itself through.
-    public static func isSelfExecutable(_ path: [UInt8]) -> Bool {
-        let text = String(decoding: path, as: UTF8.self)
-        return text == "/proc/self/exe" || text == "/proc/thread-self/exe" || text == "/proc/\(getpid())/exe"
+    public static func isSelfExecutable(_ path: [UInt8], pid: Int32) -> Bool {
+        path == Array("/proc/self/exe".utf8) || path == Array("/proc/thread-self/exe".utf8)
+            || path == Array("/proc/\(pid)/exe".utf8)
     }
 
-    /// Leaves the record for this process.
-    func write() throws {
-        let directory = try Self.directory(creating: true)
-        let path = directory + "/\(getpid())"
-        let temporary = path + ".new"
-        let file = try FileDescriptor.open(
-            FilePath(temporary), .writeOnly, options: [.create, .truncate, .closeOnExec, .noFollow],
-            permissions: [.ownerRead, .ownerWrite])
-        try file.closeAfter { _ = try file.writeAll(encoded(startTime: try Self.status(of: "self").startTime)) }
-        _ = try valueOrErrno(rename(temporary, path))
-        Self.sweepIfDue(directory, justWritten: path)
-    }
-
-    /// How often the records of ended processes are removed: each exec
-    /// without privilege leaves a file (a page of tmpfs) until then.
-    static let sweepInterval: time_t = 60
-
-    /// Removes the records whose process no longer exists, unless that was
-    /// done less than `sweepInterval` ago. Best effort: a record left behind
-    /// is harmless, as a lookup checks the process's start time. The time now
-    /// is the modification time of the record just written: the loader's
-    /// 64-bit vDSO, and with it libc's clock, is gone by then.
-    private static func sweepIfDue(_ directory: String, justWritten record: String) {
-        let stamp = directory + "/.swept"
-        var now = stat(), swept = stat()
-        guard lstat(record, &now) == 0 else { return }
-        if lstat(stamp, &swept) == 0 && now.st_mtim.tv_sec - swept.st_mtim.tv_sec < sweepInterval { return }
-        guard let touched = try? FileDescriptor.open(
-            FilePath(stamp), .writeOnly, options: [.create, .closeOnExec, .noFollow],
-            permissions: [.ownerRead, .ownerWrite])
-        else { return }
-        _ = futimens(touched.rawValue, nil)
-        try? touched.close()
-
-        guard let listing = opendir(directory) else { return }
-        defer { closedir(listing) }
-        while let entry = readdir(listing) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard let pid = pid_t(name), pid > 0, kill(pid, 0) != 0, errno == ESRCH else { continue }
-            unlink(directory + "/" + name)
+    /// Leaves the record for process `pid` of user `uid`.
+    func write(pid: Int32, uid: UInt32) throws(ExecError) {
+        let directory = try RecordDirectory.open(uid: uid, creating: true)
+        defer { directory.descriptor.close() }
+        let identity = try ProcessIdentity.of(Array("self".utf8))
+        let name = Array("\(pid)".utf8)
+        let temporary = name + Array(".new".utf8)
+        let file = try directory.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
+        do throws(ExecError) {
+            try file.writeAll(encoded(identity))
+            file.close()
+        } catch {
+            file.close()
+            throw error
         }
+        try directory.rename(temporary, to: name)
+        directory.sweepIfDue(justWritten: name)
     }
 
     /// The record this process, or the nearest ancestor it was forked from,
     /// left before the re-exec, if any.
-    public static func lookup() -> ReexecRecord? {
-        guard let directory = try? directory(creating: false) else { return nil }
-        var process = "self"
+    public static func lookup(uid: UInt32) -> ReexecRecord? {
+        guard let directory = try? RecordDirectory.open(uid: uid, creating: false) else { return nil }
+        defer { directory.descriptor.close() }
+        var process = Array("self".utf8)
         for _ in 0..<maximumAncestors {
-            guard let status = try? status(of: process) else { return nil }
-            if let record = read(directory + "/\(status.pid)", startTime: status.startTime) { return record }
-            guard status.parent > 1 else { return nil }
-            process = "\(status.parent)"
+            guard let identity = try? ProcessIdentity.of(process) else { return nil }
+            if let bytes = try? directory.read(Array("\(identity.pid)".utf8)), let record = decode(bytes, identity: identity) {
+                return record
+            }
+            guard identity.parent > 1 else { return nil }
+            process = Array("\(identity.parent)".utf8)
         }
         return nil
     }
@@ -99,51 +79,122 @@ public struct ReexecRecord: Equatable, Sendable {
     /// How far up a lookup goes: a pipeline forks once or twice.
     static let maximumAncestors = 8
 
-    private static func read(_ path: String, startTime: String) -> ReexecRecord? {
-        guard let file = try? FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec, .noFollow]) else { return nil }
-        defer { try? file.close() }
-        var bytes = [UInt8](repeating: 0, count: 8192)
-        guard let count = try? bytes.withUnsafeMutableBytes({ try file.read(into: $0) }) else { return nil }
-        return decode(Array(bytes.prefix(count)), startTime: startTime)
+    func encoded(_ identity: ProcessIdentity) -> [UInt8] {
+        let fields: [[UInt8]] = [
+            identity.startTime, identity.pidNamespace, program, sysroot ?? [],
+            Array((useVDSO ? "vdso" : "no-vdso").utf8),
+        ]
+        return fields.flatMap { $0 + [0] }
     }
 
-    func encoded(startTime: String) -> [UInt8] {
-        [Array(startTime.utf8), program, sysroot ?? [], Array((useVDSO ? "vdso" : "no-vdso").utf8)]
-            .flatMap { $0 + [0] }
-    }
-
-    static func decode(_ bytes: [UInt8], startTime: String) -> ReexecRecord? {
-        let fields = bytes.split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
-        guard fields.count == 5, fields[0] == Array(startTime.utf8), !fields[1].isEmpty else { return nil }
+    static func decode(_ bytes: [UInt8], identity: ProcessIdentity) -> ReexecRecord? {
+        let fields = bytes.split(separator: 0, omittingEmptySubsequences: false)
+        guard fields.count == 6, fields[0].elementsEqual(identity.startTime),
+            fields[1].elementsEqual(identity.pidNamespace), !fields[2].isEmpty
+        else { return nil }
         return ReexecRecord(
-            program: fields[1], sysroot: fields[2].isEmpty ? nil : fields[2],
-            useVDSO: fields[3] == Array("vdso".utf8))
+            program: Array(fields[2]), sysroot: fields[3].isEmpty ? nil : Array(fields[3]),
+            useVDSO: fields[4].elementsEqual(Array("vdso".utf8)))
     }
+}
 
-    /// /dev/shm/elf32-exec-UID, which must be this user's own and private.
-    private static func directory(creating: Bool) throws -> String {
-        let path = "/dev/shm/elf32-exec-\(getuid())"
-        if creating && mkdir(path, 0o700) != 0 && errno != EEXIST { throw Errno(rawValue: errno) }
-        var status = stat()
-        _ = try valueOrErrno(lstat(path, &status))
-        guard status.st_mode & S_IFMT == S_IFDIR, status.st_uid == getuid(), status.st_mode & 0o077 == 0 else {
-            throw Errno.permissionDenied
-        }
-        return path
-    }
+/// What identifies a process across execve: its pid, parent, start time (in
+/// clock ticks since boot) and pid namespace.
+struct ProcessIdentity: Equatable {
+    var pid: Int32
+    var parent: Int32
+    var startTime: [UInt8]
+    var pidNamespace: [UInt8]
 
-    /// From /proc/PROCESS/stat: the pid (field 1), the parent (4) and when
-    /// the process started, in clock ticks (22).
-    private static func status(of process: String) throws -> (pid: Int32, parent: Int32, startTime: String) {
-        let file = try FileDescriptor.open(FilePath("/proc/\(process)/stat"), .readOnly, options: .closeOnExec)
-        defer { try? file.close() }
-        var bytes = [UInt8](repeating: 0, count: 1024)
-        let count = try bytes.withUnsafeMutableBytes { try file.read(into: $0) }
+    /// From /proc/PROCESS/stat (fields 1, 4 and 22) and /proc/PROCESS/ns/pid.
+    static func of(_ process: [UInt8]) throws(ExecError) -> ProcessIdentity {
+        let proc = Array("/proc/".utf8) + process
+        let stat = try SmallFile.read(proc + Array("/stat".utf8), limit: 1024)
+        let invalid = ExecError.system(SystemCallError("read /proc/PID/stat", errno: EINVAL))
         // The command name in parentheses may hold spaces: count fields after the last ')'.
-        guard let close = bytes.prefix(count).lastIndex(of: UInt8(ascii: ")")) else { throw Errno.invalidArgument }
-        let fields = bytes[(close + 1)..<count].split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
-        let pid = bytes.prefix(count).split(separator: UInt8(ascii: " ")).first.flatMap { Int32(String(decoding: $0, as: UTF8.self)) }
-        guard fields.count > 19, let pid, let parent = Int32(fields[1]) else { throw Errno.invalidArgument }
-        return (pid, parent, fields[19])
+        guard let close = stat.lastIndex(of: UInt8(ascii: ")")) else { throw invalid }
+        let pidField = stat.prefix { $0 != UInt8(ascii: " ") }
+        let fields = stat[(close + 1)...].split(separator: UInt8(ascii: " "))
+        guard fields.count > 19, let pid = decimal(pidField), let parent = decimal(fields[1]) else { throw invalid }
+        let namespace = try FileSystem.readLink(proc + Array("/ns/pid".utf8))
+        return ProcessIdentity(pid: pid, parent: parent, startTime: Array(fields[19]), pidNamespace: namespace)
+    }
+
+    static func decimal(_ digits: ArraySlice<UInt8>) -> Int32? {
+        guard !digits.isEmpty, digits.count < 10 else { return nil }
+        var value: Int32 = 0
+        for digit in digits {
+            guard digit >= UInt8(ascii: "0") && digit <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int32(digit - UInt8(ascii: "0"))
+        }
+        return value
+    }
+}
+
+/// The user's private directory of records, open.
+struct RecordDirectory {
+    let descriptor: FileDescriptor
+
+    /// How many names are tried after /dev/shm/elf32-exec-UID is taken.
+    static let alternatives = 16
+    static let parent = Array("/dev/shm/".utf8)
+
+    /// The first candidate name that is, or (when `creating`) can be made,
+    /// a directory of `uid`'s own with mode 0700.
+    static func open(uid: UInt32, creating: Bool) throws(ExecError) -> RecordDirectory {
+        for index in 0...alternatives {
+            let path = parent + Array("elf32-exec-\(uid)".utf8) + (index == 0 ? [] : Array(".\(index)".utf8))
+            if creating { try? FileSystem.makeDirectory(path, mode: 0o700) }
+            guard let descriptor = try? FileDescriptor.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) else { continue }
+            if let status = try? descriptor.status(), status.st_uid == uid, status.st_mode & 0o7777 == 0o700 && status.st_mode & UInt32(S_IFMT) == UInt32(S_IFDIR) {
+                return RecordDirectory(descriptor: descriptor)
+            }
+            descriptor.close()
+        }
+        throw .system(SystemCallError("open the re-exec record directory in /dev/shm", errno: EACCES))
+    }
+
+    func open(_ name: [UInt8], _ flags: Int32, mode: UInt32 = 0) throws(ExecError) -> FileDescriptor {
+        let result = withCString(name) { linux_openat(descriptor.rawValue, $0, flags | O_NOFOLLOW | O_CLOEXEC, mode) }
+        return FileDescriptor(rawValue: try checked(result, "openat"))
+    }
+
+    func read(_ name: [UInt8]) throws(ExecError) -> [UInt8] {
+        let file = try open(name, O_RDONLY)
+        defer { file.close() }
+        return try file.readToEnd(limit: 8192)
+    }
+
+    func rename(_ from: [UInt8], to: [UInt8]) throws(ExecError) {
+        let result = withCString(from) { source in
+            withCString(to) { renameat(descriptor.rawValue, source, descriptor.rawValue, $0) }
+        }
+        _ = try checked(result, "renameat")
+    }
+
+    /// How often the records of ended processes are removed: each exec
+    /// without privilege leaves a file (a page of tmpfs) until then.
+    static let sweepInterval = 60
+
+    /// Removes the records whose process no longer exists, unless that was
+    /// done less than `sweepInterval` ago. Best effort: a record left behind
+    /// is harmless, as a lookup checks the process's identity. The time now
+    /// is the modification time of the record just written: the loader's
+    /// 64-bit vDSO, and with it libc's clock, is gone by then.
+    func sweepIfDue(justWritten record: [UInt8]) {
+        let stamp = Array(".swept".utf8)
+        var now = stat(), swept = stat()
+        guard withCString(record, { fstatat(descriptor.rawValue, $0, &now, AT_SYMLINK_NOFOLLOW) }) == 0 else { return }
+        if withCString(stamp, { fstatat(descriptor.rawValue, $0, &swept, AT_SYMLINK_NOFOLLOW) }) == 0
+            && now.st_mtim.tv_sec - swept.st_mtim.tv_sec < Self.sweepInterval { return }
+        guard let touched = try? open(stamp, O_WRONLY | O_CREAT, mode: 0o600) else { return }
+        _ = futimens(touched.rawValue, nil)
+        touched.close()
+
+        guard let listing = try? FileSystem.names(in: Array("/proc/self/fd/\(descriptor.rawValue)".utf8)) else { return }
+        for name in listing {
+            guard let pid = ProcessIdentity.decimal(name[...]), pid > 0, !ProcessControl.exists(pid) else { continue }
+            _ = withCString(name) { unlinkat(descriptor.rawValue, $0, 0) }
+        }
     }
 }

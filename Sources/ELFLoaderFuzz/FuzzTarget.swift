@@ -38,8 +38,8 @@ enum FuzzPipeline {
         do {
             image = try ELFFile.read(bytes: bytes)
         } catch {
-            check(error is ELFError, "ELFFile.read threw \(error), not an ELFError")
-            if reportLibELF, case ELFError.libelf = error { check(false, "libelf's own message reaches the user: \(error)") }
+            guard case .invalidELF(let reason) = error else { check(false, "ELFFile.read threw \(error), not an ELFError"); return }
+            if reportLibELF, case .libelf = reason { check(false, "libelf's own message reaches the user: \(reason)") }
             checkStack(arguments: arguments, environment: environment, facts: nil, random: &random)
             return
         }
@@ -53,7 +53,7 @@ enum FuzzPipeline {
         do {
             try image.validate()
         } catch {
-            check(error is ELFError, "validate threw \(error), not an ELFError")
+            guard case .invalidELF = error else { check(false, "validate threw \(error), not an ELFError"); return }
             checkStack(arguments: arguments, environment: environment, facts: nil, random: &random)
             return
         }
@@ -73,9 +73,9 @@ enum FuzzPipeline {
             let start = UInt64(segment.virtualAddress), end = start + UInt64(segment.memorySize)
             check(segment.fileSize <= segment.memorySize, "segment \(index): p_filesz > p_memsz accepted")
             check(UInt64(segment.offset) + UInt64(segment.fileSize) <= image.fileSize, "segment \(index): file range beyond the file accepted")
-            check((UInt64(segment.offset) ^ start) & (AddressSpaceLimits.pageSize - 1) == 0, "segment \(index): incongruent offset accepted")
-            check(end <= AddressSpaceLimits.top, "segment \(index): end 0x\(hex(end)) beyond the top accepted")
-            check(image.type == .sharedObject || start >= AddressSpaceLimits.lowest, "segment \(index): ET_EXEC below mmap_min_addr accepted")
+            check((UInt64(segment.offset) ^ start) & (I386.pageSize - 1) == 0, "segment \(index): incongruent offset accepted")
+            check(end <= I386.top, "segment \(index): end 0x\(hex(end)) beyond the top accepted")
+            check(image.type == .sharedObject || start >= I386.lowest, "segment \(index): ET_EXEC below mmap_min_addr accepted")
             check(index == 0 || start >= previousEnd, "segment \(index): overlap accepted")
             previousEnd = end
         }
@@ -98,23 +98,37 @@ enum FuzzPipeline {
     static func checkPlan(_ image: ELFImage, random: inout Parameters) -> ProgramAuxiliaryFacts? {
         let segments = image.loadSegments
         let span = LoadPlan.span(of: image)
-        check(span % AddressSpaceLimits.pageSize == 0 && span > 0, "span 0x\(hex(span)) not a positive page multiple")
-        check(span <= AddressSpaceLimits.top, "span 0x\(hex(span)) larger than the 32-bit space")
+        check(span % I386.pageSize == 0 && span > 0, "span 0x\(hex(span)) not a positive page multiple")
+        check(span <= I386.top, "span 0x\(hex(span)) larger than the 32-bit space")
 
         let placement = Placement.of(
             image, hasInterpreter: image.interpreterHeader != nil,
-            randomPages: random.next(below: Placement.dynamicBaseRandomPages))
+            randomPages: random.next(below: I386.dynamicBaseRandomPages))
         // For a top-down placement the kernel's compat mmap picks any free
         // page-aligned spot below the top where the span fits.
         var topDownAddress: UInt64 = 0
         if placement == .topDown {
-            let highest = AddressSpaceLimits.top - span
-            guard highest >= AddressSpaceLimits.lowest else { return nil }  // the compat mmap fails: ENOMEM
-            let pages = (highest - AddressSpaceLimits.lowest) / AddressSpaceLimits.pageSize + 1
-            topDownAddress = AddressSpaceLimits.lowest + random.next64(below: pages) * AddressSpaceLimits.pageSize
+            let highest = I386.top - span
+            guard highest >= I386.lowest else { return nil }  // the compat mmap fails: ENOMEM
+            let pages = (highest - I386.lowest) / I386.pageSize + 1
+            topDownAddress = I386.lowest + random.next64(below: pages) * I386.pageSize
         }
-        let bias = placement.loadBias(for: image, topDownAddress: topDownAddress)
-        check(bias % AddressSpaceLimits.pageSize == 0, "load bias 0x\(hex(bias)) not page-aligned")
+        // The library's own placing step, as Exec calls it. It refuses an
+        // image placed outside [mmap_min_addr, TASK_SIZE); only a PIE at
+        // ELF_ET_DYN_BASE can be: ET_EXEC is validated inside, and a top-down
+        // span was chosen to fit.
+        let plan: LoadPlan
+        do {
+            plan = try LoadPlan.placed(image, at: placement, topDownAddress: topDownAddress)
+        } catch {
+            guard case .outsideAddressSpace = error, case .dynamicBase = placement else {
+                check(false, "placing refused \(error.message) for \(placement)")
+                return nil
+            }
+            return nil
+        }
+        let bias = plan.loadBias
+        check(bias % I386.pageSize == 0, "load bias 0x\(hex(bias)) not page-aligned")
         switch placement {
         case .linkAddress: check(bias == 0, "ET_EXEC with load bias 0x\(hex(bias))")
         case .topDown:
@@ -122,27 +136,17 @@ enum FuzzPipeline {
                   "top-down image not at the address the kernel chose")
         case .dynamicBase: break
         }
-
-        let plan = LoadPlan(image: image, loadBias: bias)
         checkPlan(plan, image: image, bias: bias, span: span)
-        // Exec refuses an image placed outside [mmap_min_addr, TASK_SIZE); only
-        // a PIE at ELF_ET_DYN_BASE can be: ET_EXEC is validated inside, and a
-        // top-down span was chosen to fit.
-        let fits = plan.reservation.lowerBound >= AddressSpaceLimits.lowest && plan.reservation.upperBound <= AddressSpaceLimits.top
-        if case .dynamicBase = placement {} else {
-            check(fits, "reservation \(plan.reservation) outside the 32-bit address space")
-        }
-        guard fits else { return nil }
-        _ = plan.programBreak(randomPages: UInt64(random.next(below: LoadPlan.programBreakRandomPages)), staticPIE: placement == .topDown)
+        _ = plan.programBreak(randomPages: UInt64(random.next(below: I386.programBreakRandomPages)), staticPIE: placement == .topDown)
         return ProgramAuxiliaryFacts(
             programHeaders: UInt32(plan.programHeaderAddress), programHeaderCount: UInt32(plan.programHeaderCount),
             entry: UInt32(plan.entry), interpreterBase: random.next(below: 2) == 0 ? 0 : random.next() & ~0xfff,
-            vdso: random.next(below: 2) == 0 ? nil : (random.next() & ~0xfff, random.next()),
+            vdso: random.next(below: 2) == 0 ? nil : CompatVDSO(base: random.next() & ~0xfff, entry: random.next()),
             execFD: random.next(below: 4) == 0 ? random.next(below: 1024) : nil)
     }
 
     static func checkPlan(_ plan: LoadPlan, image: ELFImage, bias: UInt64, span: UInt64) {
-        let page = AddressSpaceLimits.pageSize
+        let page = I386.pageSize
         let segments = image.loadSegments
         let reservation = plan.reservation
         check(reservation.lowerBound % page == 0 && reservation.upperBound % page == 0, "reservation \(reservation) not page-aligned")
@@ -247,21 +251,18 @@ enum FuzzPipeline {
     static func checkStack(arguments: [[UInt8]], environment: [[UInt8]], facts: ProgramAuxiliaryFacts?, random: inout Parameters) {
         let facts = facts ?? ProgramAuxiliaryFacts(
             programHeaders: random.next(), programHeaderCount: random.next(below: 129), entry: random.next())
-        var kernelValues = KernelAuxiliaryValues(
-            clockTicks: random.next(), uid: random.next(), euid: random.next(), gid: random.next(),
-            egid: random.next(), secure: random.next())
-        let optionalValues: [WritableKeyPath<KernelAuxiliaryValues, UInt32?>] = [
-            \.minimumSignalStackSize, \.hardwareCapabilities, \.hardwareCapabilities2, \.rseqFeatureSize, \.rseqAlignment,
-        ]
-        for value in optionalValues where random.next(below: 4) != 0 { kernelValues[keyPath: value] = random.next() }
+        var kernelValues = KernelAuxiliaryValues()
+        for type: AuxiliaryType in [.clockTicks, .uid, .euid, .gid, .egid, .secure] { kernelValues.set(type, random.next()) }
+        for type: AuxiliaryType in [.minimumSignalStackSize, .hardwareCapabilities, .hardwareCapabilities2, .rseqFeatureSize, .rseqAlignment]
+        where random.next(below: 4) != 0 { kernelValues.set(type, random.next()) }
         let entries = AuxiliaryVector.entries(program: facts, kernel: kernelValues)
         check(!entries.contains { $0.type == .null }, "AT_NULL inside the vector")
-        check(Set(entries.map(\.type.rawValue)).count == entries.count, "an auxiliary type appears twice")
+        check(Set(entries.map { $0.type.rawValue }).count == entries.count, "an auxiliary type appears twice")
         for required: AuxiliaryType in [.pageSize, .programHeaders, .programHeaderSize, .programHeaderCount, .entry, .random, .execFilename, .platform] {
             check(entries.contains { $0.type == required }, "AT_\(required) missing")
         }
 
-        let top = StackMapping.top(randomPage: random.next(below: StackMapping.randomPages))
+        let top = StackMapping.top(randomPage: random.next(below: I386.stackRandomPages))
         let randomBytes = (0..<16).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         let execFilename = arguments.first ?? []
         let stack = InitialStack(
@@ -318,14 +319,14 @@ enum FuzzPipeline {
             case .randomBytesAddress:
                 let offset = Int(value - sp)
                 check(value >= sp && Array(stack.bytes[offset..<offset + 16]) == randomBytes, "AT_RANDOM bytes")
-            case .platformAddress: check(string(value) == InitialStack.platform, "AT_PLATFORM string")
+            case .platformAddress: check(string(value) == I386.platform, "AT_PLATFORM string")
             case .execFilenameAddress: check(string(value) == execFilename, "AT_EXECFN string")
             }
         }
         check(word(cursor + UInt32(8 * entries.count)) == 0, "no AT_NULL")
 
         let range = StackMapping.initialRange(top: top, stack: stack, limit: random.next(below: 2) == 0 ? nil : UInt64(random.next()))
-        check(range.upperBound == UInt64(top) && range.lowerBound % AddressSpaceLimits.pageSize == 0
+        check(range.upperBound == UInt64(top) && range.lowerBound % I386.pageSize == 0
               && range.lowerBound <= UInt64(sp), "initial stack mapping \(range) does not hold the stack")
     }
 }
@@ -441,4 +442,4 @@ enum Replay {
 }
 #endif
 
-func pageDown(_ value: UInt64) -> UInt64 { value & ~(AddressSpaceLimits.pageSize - 1) }
+func pageDown(_ value: UInt64) -> UInt64 { value & ~(I386.pageSize - 1) }

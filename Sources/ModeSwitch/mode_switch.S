@@ -1,29 +1,28 @@
 // The handoff trampoline (see ModeSwitch.h): copied into an anonymous page
 // with its handoff_block right after it, entered with the block in %rdi.
-// It runs after the loader's image, heap and stack are unmapped, so it uses
-// no stack, no libc, nothing outside its own page: raw system calls only.
+// It unmaps the loader's image, heap and stack first, so it uses no stack,
+// no libc, nothing outside its own page: raw system calls only.
 
 // Offsets into struct handoff_block; checked against the C layout in
 // handoff_layout.c.
-    .equ UNMAP, 0
-    .equ HEAP_START, 48
-    .equ MEMORY_MAP, 56
+    .equ UNMAP_START, 0
+    .equ UNMAP_LENGTH, 8
+    .equ MEMORY_MAP, 16
     .equ MEMORY_MAP_SIZE, 104
-    .equ EXE_FD, 264
-    .equ DROP_CAPABILITIES, 268
-    .equ CAPABILITY_HEADER, 272
-    .equ CAPABILITY_DATA, 280
-    .equ ENTRY, 304
-    .equ STACK_POINTER, 308
-    .equ MXCSR, 312
-    .equ FAILURE_LENGTH, 316
-    .equ FAILURE_MESSAGE, 320
+    .equ EXE_FD, 224
+    .equ DROP_CAPABILITIES, 228
+    .equ CAPABILITY_HEADER, 232
+    .equ CAPABILITY_DATA, 240
+    .equ ENTRY, 264
+    .equ STACK_POINTER, 268
+    .equ MXCSR, 272
+    .equ FAILURE_LENGTH, 276
+    .equ FAILURE_MESSAGE, 280
 
 // x86-64 system call numbers.
     .equ SYS_write, 1
     .equ SYS_close, 3
     .equ SYS_munmap, 11
-    .equ SYS_brk, 12
     .equ SYS_capset, 126
     .equ SYS_prctl, 157
     .equ SYS_exit_group, 231
@@ -36,32 +35,12 @@
 handoff_trampoline_start:
     movq    %rdi, %rbx                  // %rbx = the block; syscall keeps it (it clobbers rcx, r11)
 
-    // The loader's heap: from its start up to the current brk.
-    movl    $SYS_brk, %eax
-    xorl    %edi, %edi                  // brk(0) returns the current break
-    syscall
-    movq    HEAP_START(%rbx), %rdi
-    testq   %rdi, %rdi                  // no heap recorded: nothing to unmap
-    jz      1f
-    cmpq    %rdi, %rax
-    jbe     1f
-    movq    %rax, %rsi
-    subq    %rdi, %rsi                  // length = brk - heap start
+    // The loader: everything above 4 GiB (its image, heap, stack, TLS and
+    // what is left of the 64-bit vDSO). From here on only this page runs.
     movl    $SYS_munmap, %eax
+    movq    UNMAP_START(%rbx), %rdi
+    movq    UNMAP_LENGTH(%rbx), %rsi
     syscall
-1:
-    // The listed ranges: the loader's image, everything above 4 GiB (its
-    // stack, its mmaps, its TLS...). Three entries, length 0 = unused.
-    xorl    %r12d, %r12d                // r12 = offset of the current entry
-2:  movq    UNMAP(%rbx,%r12), %rdi
-    movq    UNMAP+8(%rbx,%r12), %rsi
-    testq   %rsi, %rsi
-    jz      3f
-    movl    $SYS_munmap, %eax
-    syscall
-3:  addq    $16, %r12
-    cmpq    $48, %r12
-    jb      2b
 
     // The process memory map, with the program as /proc/self/exe if the
     // kernel allows it (the loader's image is gone now, so no EBUSY).

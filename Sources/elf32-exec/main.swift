@@ -1,41 +1,48 @@
 // elf32-exec: runs a 32-bit i386 Linux program natively in this process.
 
 import ELFLoader
-import ModeSwitch
-import SystemPackage
+import LinuxCalls
 
-#if canImport(Glibc)
-import Glibc
-#endif
+let version = "0.2.0"
 
-let version = "0.1.0"
-
-func printError(_ message: String) {
-    _ = try? FileDescriptor.standardError.writeAll(Array("\(message)\n".utf8))
-}
-
-/// The whole command: runs the program, or prints help, version or an error.
-func command() {
+/// The whole command: runs the program, or prints help, version or an
+/// error. Returns the exit status when there is no program to run.
+func command() -> Int32 {
+    var path: [UInt8] = []
     do {
-        switch try Invocation.of(.current(), reexecRecord: ReexecRecord.lookup) {
+        let start = try ProcessStart.current()
+        switch try Invocation.of(start, reexecRecord: { ReexecRecord.lookup(uid: start.auxiliary.uid) }) {
         case .help:
-            _ = try? FileDescriptor.standardOutput.writeAll(Array(CommandLineOptions.usage.utf8))
+            write(FileDescriptor(rawValue: 1), Invocation.usage)
         case .version:
-            _ = try? FileDescriptor.standardOutput.writeAll(Array("elf32-exec \(version)\n".utf8))
+            write(FileDescriptor(rawValue: 1), "elf32-exec \(version)\n")
         case .run(let request):
+            path = request.path
             try Exec.run(request)
         }
-        exit(0)
-    } catch let error as CommandLineOptions.UsageError {
-        printError("elf32-exec: \(error.message) (see elf32-exec --help)")
-        exit(2)
-    } catch let error as ExecError {
-        printError(error.description)
-        exit(error.exitStatus)
+        return 0
+    } catch .usage(let message) {
+        write(FileDescriptor(rawValue: 2), "elf32-exec: \(message) (see elf32-exec --help)\n")
+        return 2
     } catch {
-        printError("elf32-exec: \(error)")
-        exit(126)
+        let name = String(decoding: path, as: UTF8.self)
+        write(FileDescriptor(rawValue: 2), "elf32-exec: \(name.isEmpty ? "" : name + ": ")\(error.message)\n")
+        return error.exitStatus
     }
 }
 
-run_with_adequate_stack { command() }
+func write(_ file: FileDescriptor, _ text: String) {
+    try? file.writeAll(Array(text.utf8))
+}
+
+/// Embedded Swift seeds its hashing with arc4random_buf, which musl lacks.
+@_cdecl("arc4random_buf")
+func fillRandom(_ buffer: UnsafeMutableRawPointer, _ count: Int) {
+    var filled = 0
+    while filled < count {
+        let result = getrandom(buffer + filled, count - filled, 0)
+        if result > 0 { filled += result }
+    }
+}
+
+exit(command())

@@ -1,6 +1,5 @@
 // AuxiliaryVector.entries: create_elf_tables' order for an ia32 process.
 
-import Glibc
 import XCTest
 @testable import ELFLoader
 
@@ -8,10 +7,18 @@ final class AuxiliaryVectorTests: XCTestCase {
     private let program = ProgramAuxiliaryFacts(
         programHeaders: 0x0804_8034, programHeaderCount: 8, entry: 0x0804_9570)
 
-    private let kernel = KernelAuxiliaryValues(
-        minimumSignalStackSize: 0xd30, hardwareCapabilities: 0x178b_fbff, hardwareCapabilities2: 2,
-        rseqFeatureSize: 28, rseqAlignment: 32, clockTicks: 100,
-        uid: 1000, euid: 1001, gid: 1002, egid: 1003, secure: 1)
+    private let kernel: KernelAuxiliaryValues = {
+        var values = KernelAuxiliaryValues()
+        let loaderVector: [(AuxiliaryType, UInt32)] = [
+            (.minimumSignalStackSize, 0xd30), (.hardwareCapabilities, 0x178b_fbff), (.hardwareCapabilities2, 2),
+            (.rseqFeatureSize, 28), (.rseqAlignment, 32), (.clockTicks, 100),
+            (.uid, 1000), (.euid, 1001), (.gid, 1002), (.egid, 1003), (.secure, 1),
+            // The loader's own, which the program does not inherit.
+            (.entry, 0x1234), (.programHeaders, 0x40), (.base, 0x7f00_0000), (.sysinfoELFHeader, 0x7ffd_0000),
+        ]
+        for (type, value) in loaderVector { values.set(type, value) }
+        return values
+    }()
 
     private func pairs(_ entries: [AuxiliaryEntry]) -> [String] {
         entries.map { "\($0.type.rawValue)=\($0.value)" }
@@ -21,8 +28,9 @@ final class AuxiliaryVectorTests: XCTestCase {
         var program = program
         program.interpreterBase = 0xf7f0_0000
         program.flags = 1
-        program.vdso = (base: 0xf7fc_1000, entry: 0xf7fc_1570)
+        program.vdso = CompatVDSO(base: 0xf7fc_1000, entry: 0xf7fc_1570)
         program.execFD = 3
+        program.secure = 1
         let entries = AuxiliaryVector.entries(program: program, kernel: kernel)
         XCTAssertEqual(entries, [
             AuxiliaryEntry(.sysinfo, .value(0xf7fc_1570)),
@@ -51,7 +59,7 @@ final class AuxiliaryVectorTests: XCTestCase {
             AuxiliaryEntry(.rseqAlignment, .value(32)),
         ], pairs(entries).joined(separator: " "))
         // The numbers of <uapi/linux/auxvec.h> and <asm/auxvec.h>, in that order.
-        XCTAssertEqual(entries.map(\.type.rawValue),
+        XCTAssertEqual(entries.map { $0.type.rawValue },
                        [32, 33, 51, 16, 6, 17, 3, 4, 5, 7, 8, 9, 11, 12, 13, 14, 23, 25, 26, 31, 15, 2, 27, 28])
     }
 
@@ -79,14 +87,12 @@ final class AuxiliaryVectorTests: XCTestCase {
         ], pairs(entries).joined(separator: " "))
     }
 
-    func testKernelValuesOfThisProcess() {
-        let values = KernelAuxiliaryValues.ofThisProcess()
-        XCTAssertEqual(values.clockTicks, UInt32(sysconf(Int32(_SC_CLK_TCK))))
-        XCTAssertEqual(values.uid, getuid())
-        XCTAssertEqual(values.euid, geteuid())
-        XCTAssertEqual(values.gid, getgid())
-        XCTAssertEqual(values.egid, getegid())
-        XCTAssertEqual(values.secure, 0)
-        XCTAssertNotNil(values.hardwareCapabilities)
+    func testLoaderEntriesTheProgramDoesNotInherit() {
+        // AT_SECURE is decided for the program by Exec, not copied.
+        XCTAssertEqual(kernel.secure, 1)
+        let entries = AuxiliaryVector.entries(program: program, kernel: kernel)
+        XCTAssertTrue(entries.contains(AuxiliaryEntry(.secure, .value(0))))
+        XCTAssertTrue(entries.contains(AuxiliaryEntry(.entry, .value(0x0804_9570))))
+        XCTAssertFalse(entries.contains { $0.type == .sysinfoELFHeader })
     }
 }

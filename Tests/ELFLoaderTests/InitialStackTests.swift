@@ -137,7 +137,7 @@ final class InitialStackTests: XCTestCase {
     func testStackTopRandomization() {
         XCTAssertEqual(StackMapping.top(randomPage: 0), 0xFFFF_E000)
         XCTAssertEqual(StackMapping.top(randomPage: 3), 0xFFFF_B000)
-        XCTAssertEqual(StackMapping.top(randomPage: StackMapping.randomPages - 1), 0xFF7F_F000)
+        XCTAssertEqual(StackMapping.top(randomPage: I386.stackRandomPages - 1), 0xFF7F_F000)
     }
 
     func testInitialRangeIsStringsPageMinus128KiB() {

@@ -64,7 +64,7 @@ final class LoadPlanTests: XCTestCase {
         XCTAssertEqual(plan.programBreak(randomPages: 0, staticPIE: false), 0x080f_3000)
         XCTAssertEqual(plan.programBreak(randomPages: 5, staticPIE: false), 0x080f_8000)
         XCTAssertEqual(LoadPlan.span(of: staticExecutable), 0xa_a000)
-        XCTAssertEqual(LoadPlan.programBreakRandomPages, 0x2000)
+        XCTAssertEqual(I386.programBreakRandomPages, 0x2000)
     }
 
     /// A static-pie: addresses from 0, placed by a load bias.

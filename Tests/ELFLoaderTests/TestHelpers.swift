@@ -64,8 +64,8 @@ func refusal(_ bytes: [UInt8], file: StaticString = #filePath, line: UInt = #lin
     do {
         try ELFFile.read(bytes: bytes).validate()
         return nil
-    } catch let error as ELFError {
-        return error
+    } catch .invalidELF(let reason) {
+        return reason
     } catch {
         XCTFail("unexpected error \(error)", file: file, line: line)
         return nil

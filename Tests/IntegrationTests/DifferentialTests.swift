@@ -40,6 +40,21 @@ final class ProgramTests: XCTestCase {
         }
     }
 
+    /// ET_EXEC only (no PIE build): linked with -Ttext-segment=0x70000000.
+    func testHighTextSegment() throws {
+        for variant in ["static", "dynamic"] {
+            try Harness.assertSameAsNative("high_text", variant: variant)
+        }
+    }
+
+    /// ET_EXEC only: laid out like wine-preloader (PT_LOADs at 0x08048000 and
+    /// 0x7d400000), claiming parts of the gap with MAP_FIXED_NOREPLACE.
+    func testSplitSegments() throws {
+        for variant in ["static", "dynamic"] {
+            try Harness.assertSameAsNative("split_segments", variant: variant)
+        }
+    }
+
     func testSignals() throws {
         try forEachVariant { variant in
             try Harness.assertSameAsNative("signals", variant: variant)

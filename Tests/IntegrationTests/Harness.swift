@@ -22,11 +22,10 @@ enum Harness {
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// elf32-exec as `swift test` built it: beside the test bundle, unless ELF32_EXEC names another.
+    /// The freestanding elf32-exec scripts/build.sh builds, unless ELF32_EXEC names another.
     static let loader: URL = {
         if let path = ProcessInfo.processInfo.environment["ELF32_EXEC"] { return URL(fileURLWithPath: path) }
-        return URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("elf32-exec")
+        return repositoryRoot.appendingPathComponent(".build-freestanding/release/elf32-exec")
     }()
 
     /// The environment every run gets, native or not: small, fixed, with a space in it.

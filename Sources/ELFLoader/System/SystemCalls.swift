@@ -1,22 +1,198 @@
-// Thin typed wrappers over the system calls swift-system does not cover.
-// Each call is wrapped exactly once; the loader's logic never touches errno.
+// Thin typed wrappers over the libc and kernel calls the loader makes. Each
+// call is wrapped exactly once, throws an ExecError that names the call, and
+// the loader's logic never touches errno.
 
-import ModeSwitch
-import SystemPackage
+import LinuxCalls
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Returns `result`, or throws the current `errno` when it is -1.
+/// Returns `result`, or throws what errno says `call` failed with.
 @inline(__always)
-func valueOrErrno<I: FixedWidthInteger>(_ result: I) throws -> I {
-    guard result != -1 else { throw Errno(rawValue: errno) }
+func checked<I: FixedWidthInteger>(_ result: I, _ call: @autoclosure () -> String) throws(ExecError) -> I {
+    guard result != -1 else { throw .system(SystemCallError(call(), errno: linux_errno())) }
     return result
 }
 
+/// Calls `body` with `path` as a NUL-terminated C string.
+func withCString<R>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) -> R) -> R {
+    (path + [0]).withUnsafeBufferPointer { bytes in
+        bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { body($0) }
+    }
+}
+
+/// The bytes of a C string.
+func bytes(of string: UnsafePointer<CChar>) -> [UInt8] {
+    Array(UnsafeRawBufferPointer(start: string, count: strlen(string)))
+}
+
+/// An open file descriptor.
+public struct FileDescriptor: Equatable, Sendable {
+    public let rawValue: Int32
+
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    static let standardOutput = FileDescriptor(rawValue: 1)
+    static let standardError = FileDescriptor(rawValue: 2)
+
+    /// Opens `path` with `flags` (O_CLOEXEC always added).
+    ///
+    /// The corresponding C function is `open`.
+    static func open(_ path: [UInt8], _ flags: Int32, mode: UInt32 = 0) throws(ExecError) -> FileDescriptor {
+        let result = withCString(path) { linux_open($0, flags | O_CLOEXEC, mode) }
+        return FileDescriptor(rawValue: try checked(result, "open \(String(decoding: path, as: UTF8.self))"))
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset` (or at the file position
+    /// when nil), retrying on EINTR.
+    ///
+    /// The corresponding C functions are `read` and `pread`.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64? = nil) throws(ExecError) -> Int {
+        while true {
+            let count = offset.map { pread(rawValue, buffer.baseAddress, buffer.count, off_t($0)) }
+                ?? LinuxCalls.read(rawValue, buffer.baseAddress, buffer.count)
+            if count == -1 && linux_errno() == EINTR { continue }
+            return try checked(count, "read")
+        }
+    }
+
+    /// Reads `count` bytes at `offset`, fewer at the end of the file.
+    func read(count: Int, at offset: UInt64) throws(ExecError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let n = try bytes.withUnsafeMutableBytes { buffer in
+                Result { () throws(ExecError) in
+                    try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]), at: offset + UInt64(filled))
+                }
+            }.get()
+            if n == 0 { break }
+            filled += n
+        }
+        return Array(bytes.prefix(filled))
+    }
+
+    /// Reads from the file position to the end, at most `limit` bytes.
+    func readToEnd(limit: Int) throws(ExecError) -> [UInt8] {
+        var contents: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while contents.count < limit {
+            let count = try chunk.withUnsafeMutableBytes { buffer in
+                Result { () throws(ExecError) in try read(into: buffer) }
+            }.get()
+            if count == 0 { break }
+            contents += chunk.prefix(count)
+        }
+        return Array(contents.prefix(limit))
+    }
+
+    /// Writes all of `bytes`, retrying on EINTR and short writes.
+    ///
+    /// The corresponding C function is `write`.
+    public func writeAll(_ bytes: [UInt8]) throws(ExecError) {
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { write(rawValue, $0.baseAddress! + written, $0.count - written) }
+            if count == -1 && linux_errno() == EINTR { continue }
+            written += try checked(count, "write")
+        }
+    }
+
+    /// The corresponding C function is `fstat`.
+    func status() throws(ExecError) -> stat {
+        var status = stat()
+        _ = try checked(fstat(rawValue, &status), "fstat")
+        return status
+    }
+
+    /// The corresponding C function is `fstatvfs`.
+    func fileSystemFlags() throws(ExecError) -> UInt {
+        var status = statvfs()
+        _ = try checked(fstatvfs(rawValue, &status), "fstatvfs")
+        return status.f_flag
+    }
+
+    /// The corresponding C function is `close`.
+    func close() {
+        _ = LinuxCalls.close(rawValue)
+    }
+}
+
+/// The small files the loader reads whole: /proc/self/maps, stat, statm,
+/// re-exec records.
+enum SmallFile {
+    static func read(_ path: [UInt8], limit: Int = 1 << 20, flags: Int32 = 0) throws(ExecError) -> [UInt8] {
+        let file = try FileDescriptor.open(path, O_RDONLY | flags)
+        defer { file.close() }
+        return try file.readToEnd(limit: limit)
+    }
+}
+
+enum FileSystem {
+    /// The corresponding C function is `stat`.
+    static func status(_ path: [UInt8]) throws(ExecError) -> stat {
+        var status = stat()
+        let result = withCString(path) { stat($0, &status) }
+        _ = try checked(result, "stat")
+        return status
+    }
+
+    /// The corresponding C function is `lstat`.
+    static func linkStatus(_ path: [UInt8]) throws(ExecError) -> stat {
+        var status = stat()
+        let result = withCString(path) { lstat($0, &status) }
+        _ = try checked(result, "lstat")
+        return status
+    }
+
+    /// Whether the caller's effective ids may execute `path`.
+    ///
+    /// The corresponding C call is `faccessat(AT_FDCWD, path, X_OK, AT_EACCESS)`.
+    static func checkExecutable(_ path: [UInt8]) throws(ExecError) {
+        let result = withCString(path) { faccessat(AT_FDCWD, $0, X_OK, AT_EACCESS) }
+        _ = try checked(result, "access")
+    }
+
+    /// The corresponding C function is `readlink`.
+    static func readLink(_ path: [UInt8]) throws(ExecError) -> [UInt8] {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = withCString(path) { readlink($0, &buffer, buffer.count) }
+        return buffer.prefix(try checked(count, "readlink")).map { UInt8(bitPattern: $0) }
+    }
+
+    /// The corresponding C function is `mkdir`.
+    static func makeDirectory(_ path: [UInt8], mode: UInt32) throws(ExecError) {
+        let result = withCString(path) { mkdir($0, mode_t(mode)) }
+        _ = try checked(result, "mkdir")
+    }
+
+    /// The corresponding C function is `rename`.
+    static func rename(_ from: [UInt8], to: [UInt8]) throws(ExecError) {
+        let result = withCString(from) { source in withCString(to) { LinuxCalls.rename(source, $0) } }
+        _ = try checked(result, "rename")
+    }
+
+    /// The corresponding C function is `unlink`.
+    static func remove(_ path: [UInt8]) {
+        _ = withCString(path) { unlink($0) }
+    }
+
+    /// The names in directory `path`, "." and ".." left out.
+    ///
+    /// The corresponding C functions are `opendir` and `readdir`.
+    static func names(in path: [UInt8]) throws(ExecError) -> [[UInt8]] {
+        guard let directory = withCString(path, { opendir($0) }) else {
+            throw .system(SystemCallError("opendir", errno: linux_errno()))
+        }
+        defer { closedir(directory) }
+        var names: [[UInt8]] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            if name != [0x2e] && name != [0x2e, 0x2e] { names.append(name) }
+        }
+        return names
+    }
+}
+
 /// Page protection for a mapping.
-public struct MemoryProtection: OptionSet, Hashable, Sendable {
+public struct MemoryProtection: OptionSet, Equatable, Sendable {
     public let rawValue: Int32
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
@@ -46,33 +222,35 @@ enum Memory {
     static func map(
         at address: UInt64, length: UInt64, protection: MemoryProtection,
         flags: MappingFlags, file: FileDescriptor? = nil, offset: UInt64 = 0
-    ) throws {
+    ) throws(ExecError) {
         let result = mmap(
             UnsafeMutableRawPointer(bitPattern: UInt(address)), Int(length), protection.rawValue,
             flags.rawValue, file?.rawValue ?? -1, off_t(offset))
-        guard result != MAP_FAILED else { throw Errno(rawValue: errno) }
+        guard result != UnsafeMutableRawPointer(bitPattern: -1) else {  // MAP_FAILED
+            throw .system(SystemCallError("mmap", errno: linux_errno()))
+        }
         // A kernel without MAP_FIXED_NOREPLACE treats the address as a hint.
         guard UInt64(UInt(bitPattern: result)) == address else {
             munmap(result, Int(length))
-            throw Errno.fileExists
+            throw .system(SystemCallError("mmap", errno: EEXIST))
         }
     }
 
     /// The corresponding C function is `munmap`.
-    static func unmap(at address: UInt64, length: UInt64) throws {
-        _ = try valueOrErrno(munmap(UnsafeMutableRawPointer(bitPattern: UInt(address)), Int(length)))
+    static func unmap(at address: UInt64, length: UInt64) throws(ExecError) {
+        _ = try checked(munmap(UnsafeMutableRawPointer(bitPattern: UInt(address)), Int(length)), "munmap")
     }
 
     /// The corresponding C function is `mprotect`.
-    static func protect(at address: UInt64, length: UInt64, _ protection: MemoryProtection) throws {
-        _ = try valueOrErrno(
-            mprotect(UnsafeMutableRawPointer(bitPattern: UInt(address)), Int(length), protection.rawValue))
+    static func protect(at address: UInt64, length: UInt64, _ protection: MemoryProtection) throws(ExecError) {
+        _ = try checked(
+            mprotect(UnsafeMutableRawPointer(bitPattern: UInt(address)), Int(length), protection.rawValue), "mprotect")
     }
 
     /// Where the kernel would place a native i386 process's `length`-byte
     /// mapping: a compat mmap, left in place as a PROT_NONE reservation.
-    static func reserveCompat(length: UInt32) throws -> UInt64 {
-        UInt64(try valueOrErrno(kernel_compat_map_probe(length)))
+    static func reserveCompat(length: UInt32) throws(ExecError) -> UInt64 {
+        UInt64(try checked(kernel_compat_map_probe(length), "compat mmap of 0x\(hex(length)) bytes"))
     }
 }
 
@@ -80,102 +258,73 @@ enum Random {
     /// Fills `count` bytes from the kernel's random pool.
     ///
     /// The corresponding C function is `getrandom`.
-    static func bytes(_ count: Int) throws -> [UInt8] {
+    static func bytes(_ count: Int) throws(ExecError) -> [UInt8] {
         var result = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
-            let n = try result.withUnsafeMutableBytes {
-                try valueOrErrno(getrandom($0.baseAddress! + filled, count - filled, 0))
-            }
-            filled += n
+            let n = result.withUnsafeMutableBytes { getrandom($0.baseAddress! + filled, count - filled, 0) }
+            if n == -1 && linux_errno() == EINTR { continue }
+            filled += try checked(n, "getrandom")
         }
         return result
     }
 
     /// A uniformly distributed value below `bound`.
-    static func below(_ bound: UInt32) throws -> UInt32 {
+    static func below(_ bound: UInt32) throws(ExecError) -> UInt32 {
         let raw = try bytes(4).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
         return raw % bound
     }
 }
 
 enum ResourceLimits {
-    /// The soft RLIMIT_STACK, or nil when unlimited.
-    static func stack() throws -> UInt64? { try soft(RLIMIT_STACK) }
-
-    /// The soft RLIMIT_AS, or nil when unlimited.
-    static func addressSpace() throws -> UInt64? { try soft(RLIMIT_AS) }
-
-    /// The soft RLIMIT_DATA, or nil when unlimited.
-    static func data() throws -> UInt64? { try soft(RLIMIT_DATA) }
-
+    /// The soft limit of `resource`, or nil when unlimited.
+    ///
     /// The corresponding C function is `getrlimit`.
-    private static func soft(_ resource: __rlimit_resource) throws -> UInt64? {
+    static func soft(_ resource: __rlimit_resource) throws(ExecError) -> UInt64? {
         var limit = rlimit()
-        _ = try valueOrErrno(getrlimit(__rlimit_resource_t(resource.rawValue), &limit))
+        _ = try checked(getrlimit(__rlimit_resource_t(resource.rawValue), &limit), "getrlimit")
         return limit.rlim_cur == rlim_t.max ? nil : UInt64(limit.rlim_cur)  // RLIM_INFINITY
     }
 }
 
 enum ProcessControl {
-    /// Sets the task's memory-map description (code, data, brk, stack,
-    /// argument and environment ranges, saved auxv) in one call.
-    ///
-    /// The corresponding C call is `prctl(PR_SET_MM, PR_SET_MM_MAP, ...)`.
-    static func setMemoryMap(_ map: prctl_mm_map) throws {
-        var map = map
-        _ = try valueOrErrno(kernel_set_mm_map(&map))
-    }
-
     /// Sets the task's name (/proc/self/comm), truncated by the kernel to 15 bytes.
     ///
     /// The corresponding C call is `prctl(PR_SET_NAME, ...)`.
-    static func setName(_ name: [UInt8]) throws {
-        _ = try valueOrErrno(kernel_set_task_name(name.map { CChar(bitPattern: $0) } + [0]))
+    static func setName(_ name: [UInt8]) throws(ExecError) {
+        _ = try checked(withCString(name) { kernel_set_task_name($0) }, "prctl(PR_SET_NAME)")
+    }
+
+    /// The current execution domain and flags.
+    ///
+    /// The corresponding C call is `personality(0xffffffff)`.
+    static func currentPersonality() -> UInt32 {
+        UInt32(bitPattern: personality(0xffff_ffff))
     }
 
     /// Sets the execution domain flags, e.g. READ_IMPLIES_EXEC.
     ///
     /// The corresponding C function is `personality`.
-    static func setPersonality(_ persona: UInt) throws {
-        _ = try valueOrErrno(personality(persona))
+    static func setPersonality(_ persona: UInt32) throws(ExecError) {
+        _ = try checked(personality(UInt(persona)), "personality")
     }
 
     /// The corresponding C call is `arch_prctl(code, address)`.
-    static func archPrctl(_ code: Int32, _ address: UInt64) throws -> Int {
-        try valueOrErrno(kernel_arch_prctl(code, address))
+    static func archPrctl(_ code: Int32, _ address: UInt64) throws(ExecError) -> Int {
+        try checked(kernel_arch_prctl(code, address), "arch_prctl")
     }
-}
 
-enum Signals {
-    /// Resets every caught signal to SIG_DFL and disables the alternate
-    /// signal stack, as execve does. Ignored signals and the mask are kept.
+    /// Whether `capability` is in this process's effective set.
     ///
-    /// The corresponding C functions are `rt_sigaction` and `sigaltstack`.
-    static func resetForExec() throws {
-        for signal in 1...64 where signal != SIGKILL && signal != SIGSTOP {
-            _ = try valueOrErrno(kernel_reset_signal_handler(Int32(signal)))
-        }
-        var disabled = stack_t()
-        disabled.ss_flags = Int32(SS_DISABLE)
-        _ = try valueOrErrno(sigaltstack(&disabled, nil))
+    /// The corresponding C function is `capget`.
+    static func hasEffectiveCapability(_ capability: Int32) -> Bool {
+        kernel_has_effective_capability(capability) != 0
     }
-}
 
-enum RestartableSequences {
-    /// Unregisters the loader thread's rseq area.
+    /// Whether process `pid` exists (kill(pid, 0) does not fail with ESRCH).
     ///
-    /// The corresponding C call is `rseq(area, size, RSEQ_FLAG_UNREGISTER, sig)`.
-    static func unregister() throws {
-        _ = try valueOrErrno(kernel_unregister_rseq())
-    }
-}
-
-extension ProcessControl {
-    /// The current execution domain and flags.
-    ///
-    /// The corresponding C call is `personality(0xffffffff)`.
-    static func currentPersonality() -> Int32 {
-        personality(0xffff_ffff)
+    /// The corresponding C function is `kill`.
+    static func exists(_ pid: Int32) -> Bool {
+        kill(pid, 0) == 0 || linux_errno() != ESRCH
     }
 }

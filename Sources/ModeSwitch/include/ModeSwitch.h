@@ -4,16 +4,13 @@
 #include <stdint.h>
 #include <linux/prctl.h>
 
-#include "KernelCalls.h"
-
 /// Everything the handoff trampoline needs, laid out right after its code in
 /// one anonymous page. By the time the trampoline reads it, the loader's
 /// image, heap and stack are gone: nothing here may point into them.
 struct handoff_block {
-    /// Loader memory to unmap: [start, start + length); length 0 = unused.
-    uint64_t unmap[3][2];
-    /// Start of the loader's brk heap, unmapped up to brk(0); 0 if none.
-    uint64_t heap_start;
+    /// The loader's memory, all of it above 4 GiB (image, heap, stack,
+    /// TLS, 64-bit vDSO): unmapped as [start, start + length).
+    uint64_t unmap_start, unmap_length;
     /// The process memory map to set: first with exe_fd, then, should the
     /// kernel refuse that (no CAP_CHECKPOINT_RESTORE), without it.
     struct prctl_mm_map memory_map[2];
@@ -42,15 +39,12 @@ static inline uint64_t *handoff_block_auxv(struct handoff_block *block) {
 
 /// The trampoline's code (mode_switch.S): position independent, to be copied
 /// into its own page, `*size` bytes. Entered with the block's address, it
-/// unmaps the loader (its heap, the listed ranges), sets the process memory
+/// unmaps the loader, sets the process memory
 /// map, closes the program file, drops capabilities if asked, and enters
 /// 32-bit compatibility mode (CS 0x23) at `entry` in the state a native i386
 /// exec gives `_start`: DS/ES/SS 0x2b, FS/GS 0, every general register 0,
 /// EFLAGS 0x202, x87 reset (control word 0x37f), MXCSR 0x1f80, XMM registers
 /// zeroed. It never returns.
 const void *handoff_trampoline_code(uint64_t *size);
-
-/// The loader's own image as the linker laid it out: [__executable_start, _end).
-void loader_image_bounds(uint64_t *start, uint64_t *end);
 
 #endif

@@ -3,7 +3,7 @@
 import XCTest
 @testable import ELFLoader
 
-final class MemoryMapTests: XCTestCase {
+final class ProcSelfMapsTests: XCTestCase {
     func testParse() {
         let text = """
             08048000-08049000 r--p 00000000 08:01 1234                               /usr/bin/prog
@@ -16,21 +16,21 @@ final class MemoryMapTests: XCTestCase {
             ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]
 
             """
-        XCTAssertEqual(MemoryMap.parse(Array(text.utf8)), [
-            MemoryMapEntry(range: 0x0804_8000..<0x0804_9000, name: "/usr/bin/prog"),
-            MemoryMapEntry(range: 0x7f00_0000_0000..<0x7f00_0002_1000, name: ""),
-            MemoryMapEntry(range: 0x7f10_0000_0000..<0x7f10_0000_1000, name: "/tmp/dir with spaces/lib  x.so"),
-            MemoryMapEntry(range: 0x7f20_0000_0000..<0x7f20_0000_1000, name: ""),
-            MemoryMapEntry(range: 0x7ffd_1234_c000..<0x7ffd_1234_e000, name: "[vvar]"),
-            MemoryMapEntry(range: 0x7ffd_1234_e000..<0x7ffd_1235_0000, name: "[vdso]"),
-            MemoryMapEntry(range: 0xffff_ffff_ff60_0000..<0xffff_ffff_ff60_1000, name: "[vsyscall]"),
+        XCTAssertEqual(ProcSelfMaps.parse(Array(text.utf8)), [
+            MappingEntry(range: 0x0804_8000..<0x0804_9000, name: Array("/usr/bin/prog".utf8)),
+            MappingEntry(range: 0x7f00_0000_0000..<0x7f00_0002_1000, name: Array("".utf8)),
+            MappingEntry(range: 0x7f10_0000_0000..<0x7f10_0000_1000, name: Array("/tmp/dir with spaces/lib  x.so".utf8)),
+            MappingEntry(range: 0x7f20_0000_0000..<0x7f20_0000_1000, name: Array("".utf8)),
+            MappingEntry(range: 0x7ffd_1234_c000..<0x7ffd_1234_e000, name: Array("[vvar]".utf8)),
+            MappingEntry(range: 0x7ffd_1234_e000..<0x7ffd_1235_0000, name: Array("[vdso]".utf8)),
+            MappingEntry(range: 0xffff_ffff_ff60_0000..<0xffff_ffff_ff60_1000, name: Array("[vsyscall]".utf8)),
         ])
-        XCTAssertEqual(MemoryMap.parse([]), [])
+        XCTAssertEqual(ProcSelfMaps.parse([]), [])
     }
 
     func testCurrentHasTheStack() throws {
-        let entries = try MemoryMap.current()
-        let stacks = entries.filter { $0.name == "[stack]" }
+        let entries = try ProcSelfMaps.read()
+        let stacks = entries.filter { $0.named("[stack]") }
         XCTAssertEqual(stacks.count, 1)
         XCTAssertFalse(stacks.first?.range.isEmpty ?? true)
         // In address order, never overlapping.

@@ -1,32 +1,24 @@
 // The process's own mappings, as /proc/self/maps lists them.
 
-import SystemPackage
-
-struct MemoryMapEntry: Equatable {
+struct MappingEntry: Equatable {
     var range: Range<UInt64>
-    var name: String
+    /// The pathname column: empty for anonymous memory, "[vdso]", ...
+    var name: [UInt8]
+
+    func named(_ text: StaticString) -> Bool { name.elementsEqual(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) }
+    func nameStarts(with text: StaticString) -> Bool { name.starts(with: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) }
 }
 
-enum MemoryMap {
+enum ProcSelfMaps {
     /// Reads /proc/self/maps.
-    static func current() throws -> [MemoryMapEntry] {
-        let file = try FileDescriptor.open("/proc/self/maps", .readOnly, options: .closeOnExec)
-        defer { try? file.close() }
-        var text: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = try chunk.withUnsafeMutableBytes { try file.read(into: $0) }
-            if count == 0 { break }
-            text += chunk[..<count]
-        }
-        return parse(text)
+    static func read() throws(ExecError) -> [MappingEntry] {
+        parse(try SmallFile.read(Array("/proc/self/maps".utf8)))
     }
 
-    /// Parses lines of the form `start-end perms offset dev inode    name`.
-    /// A byte scan rather than split(): it runs on every exec, and the arrays
-    /// of slices split() builds cost more than the whole rest of the parse.
-    static func parse(_ text: [UInt8]) -> [MemoryMapEntry] {
-        var entries: [MemoryMapEntry] = []
+    /// Parses lines of the form `start-end perms offset dev inode    name`,
+    /// by a byte scan: it runs on every exec.
+    static func parse(_ text: [UInt8]) -> [MappingEntry] {
+        var entries: [MappingEntry] = []
         var lineStart = text.startIndex
         while lineStart < text.endIndex {
             let lineEnd = text[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? text.endIndex
@@ -36,9 +28,9 @@ enum MemoryMap {
         return entries
     }
 
-    /// One line's range and name (empty for anonymous memory), nil if the
-    /// line does not have the five leading fields.
-    private static func entry(in line: ArraySlice<UInt8>) -> MemoryMapEntry? {
+    /// One line's range and name, nil if the line does not have the five
+    /// leading fields.
+    private static func entry(in line: ArraySlice<UInt8>) -> MappingEntry? {
         let space = UInt8(ascii: " ")
         var rest = line
         /// The next field's indices in `line`; `rest` moves past it.
@@ -53,8 +45,7 @@ enum MemoryMap {
             let dash = bounds.firstIndex(of: UInt8(ascii: "-")),
             let start = hexadecimal(bounds[..<dash]), let end = hexadecimal(bounds[(dash + 1)...]), start <= end
         else { return nil }
-        let name = rest.drop { $0 == space }
-        return MemoryMapEntry(range: start..<end, name: String(decoding: name, as: UTF8.self))
+        return MappingEntry(range: start..<end, name: Array(rest.drop { $0 == space }))
     }
 
     /// A hexadecimal number without prefix, straight from the bytes.
