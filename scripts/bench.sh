@@ -7,10 +7,14 @@
 #   clock_loop    clock_gettime(CLOCK_MONOTONIC)            (the program times itself)
 #   cpu_loop      an integer hash chain, no system calls    (the program times itself)
 # Runners: ./prog, elf32-exec ./prog, elf32-exec --no-vdso ./prog, qemu-i386 ./prog.
+# Added time per exec (elf32-exec minus native, same rounds) for i386 no-ops: without libc
+# (testdata/bench/reference/bare_exit32.c), and noop.c linked static, dynamic and static-pie.
+# The loader itself: its size, its peak memory (max RSS of elf32-exec running the no-libc
+# no-op), its own system calls per exec (strace -f, minus the native run's), and a shell
+# loop of 500 dynamic no-ops run as ./prog natively and through elf32-exec registered in a
+# private binfmt_misc instance (a user and mount namespace; the host's is never touched).
 # Start-up references, timed in the same rounds (x86-64): testdata/bench/noop.c linked with
-# static glibc, and testdata/bench/reference/bare_exit.c, which has no libc at all. Their
-# difference is static glibc's own start-up, which any loader linked with glibc pays before
-# its first line on top of everything a native start costs: the report prints that floor.
+# static glibc, and testdata/bench/reference/bare_exit.c, which has no libc at all.
 #
 # Prints the date, kernel, CPU and a Markdown table of medians (µs per start-up, ns per
 # loop iteration) with the ratio to native; the table also goes to
@@ -28,6 +32,8 @@ results="$out_dir/results.md"
 
 RUNNERS=(native loader loader-novdso qemu)
 REFERENCES=(glibc-noop bare-exit)
+# i386 no-ops timed natively and under elf32-exec for the added time per exec.
+ADDED=(bare32 noop-dynamic noop-static-pie)
 LOOP_WORKLOADS=(syscall_loop clock_loop cpu_loop)
 
 # Full mode: ~400 start-ups per runner in 10 hyperfine rounds, 11 rounds of each loop.
@@ -91,6 +97,8 @@ ensure_tools() {
     command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
     command -v qemu-i386 >/dev/null 2>&1 || missing+=(qemu-user)
     command -v jq >/dev/null 2>&1 || missing+=(jq)
+    command -v strace >/dev/null 2>&1 || missing+=(strace)
+    [ -x /usr/bin/time ] || missing+=(time)
     gcc_m32_works || missing+=(gcc-multilib)
     [ ${#missing[@]} -eq 0 ] || install_packages "${missing[@]}"
     gcc_m32_works || die "gcc -m32 -static cannot link i386 programs even with gcc-multilib"
@@ -100,26 +108,18 @@ ensure_tools() {
 # check_no_binfmt_i386: refuses to run if a machine-wide binfmt_misc entry would send the
 # "native" ./prog through an interpreter (then native would not be native).
 check_no_binfmt_i386() {
-    local dir=/proc/sys/fs/binfmt_misc entry
-    [ -r "$dir/status" ] || return 0
-    [ "$(cat "$dir/status")" = enabled ] || return 0
-    for entry in "$dir"/*; do
-        case "$(basename "$entry")" in status|register) continue ;; esac
-        if grep -qx enabled "$entry" && grep -q '^magic 7f454c4601.*0300$' "$entry"; then
-            die "binfmt_misc entry $(basename "$entry") handles i386 ELF: native runs would not be native"
-        fi
-    done
+    local others
+    others="$("$repo_root/scripts/binfmt.sh" i386-handlers 2>/dev/null | tr '\n' ' ')"
+    [ -z "$others" ] || die "binfmt_misc entries handle i386 ELF ($others): native runs would not be native"
 }
 
 # build_loader: builds elf32-exec (release) and copies it to $out_dir/elf32-exec, so
 # concurrent rebuilds by others cannot swap the binary in the middle of a benchmark.
 build_loader() {
-    log "building elf32-exec (release)"
-    (cd "$repo_root" && swift build -c release --product elf32-exec >&2) ||
-        die "swift build -c release --product elf32-exec failed"
-    local bin_path
-    bin_path="$(cd "$repo_root" && swift build -c release --show-bin-path)"
-    cp "$bin_path/elf32-exec" "$out_dir/elf32-exec.tmp"
+    log "building elf32-exec (scripts/build.sh)"
+    local built
+    built="$("$repo_root/scripts/build.sh" | tail -n 1)" || die "scripts/build.sh failed"
+    cp "$built" "$out_dir/elf32-exec.tmp"
     mv -f "$out_dir/elf32-exec.tmp" "$out_dir/elf32-exec"
 }
 
@@ -132,6 +132,12 @@ build_programs() {
         gcc -m32 -static -O2 -Wall -Werror -o "$out_dir/$name" "$src" ||
             die "cannot compile $src"
     done
+    gcc -m32 -O2 -Wall -Werror -o "$out_dir/noop-dynamic" "$src_dir/noop.c" ||
+        die "cannot compile $src_dir/noop.c dynamic"
+    gcc -m32 -static-pie -fPIE -O2 -Wall -Werror -o "$out_dir/noop-static-pie" "$src_dir/noop.c" ||
+        die "cannot compile $src_dir/noop.c static-pie"
+    gcc -m32 -static -nostdlib -O2 -Wall -Werror -o "$out_dir/bare32" "$src_dir/reference/bare_exit32.c" ||
+        die "cannot compile $src_dir/reference/bare_exit32.c"
     log "building start-up references (x86-64: static glibc no-op, bare exit without libc)"
     gcc -static -O2 -Wall -Werror -o "$out_dir/noop64" "$src_dir/noop.c" ||
         die "cannot compile $src_dir/noop.c for x86-64"
@@ -203,6 +209,8 @@ startup_command() {
     case "$1" in
     glibc-noop) echo "./noop64" ;;
     bare-exit)  echo "./bare_exit" ;;
+    native-*)   echo "./${1#native-}" ;;
+    loader-*)   echo "$out_dir/elf32-exec ./${1#loader-}" ;;
     *)          echo "$(runner_prefix "$1") ./noop" ;;
     esac
 }
@@ -213,7 +221,8 @@ startup_command() {
 # merged. Writes the median in µs to $raw_dir/noop.<runner or reference>.median.
 bench_startup() {
     local round runner i k args
-    local commands=("${RUNNERS[@]}" "${REFERENCES[@]}")
+    local commands=("${RUNNERS[@]}" "${REFERENCES[@]}") program
+    for program in "${ADDED[@]}"; do commands+=("native-$program" "loader-$program"); done
     log "start-up: $STARTUP_ROUNDS hyperfine rounds x $STARTUP_RUNS_PER_ROUND runs per command"
     rm -f "$raw_dir"/startup-round-*.json
     for ((round = 0; round < STARTUP_ROUNDS; round++)); do
@@ -320,18 +329,70 @@ print_report() {
         echo "$sep"
         for workload in noop "${LOOP_WORKLOADS[@]}"; do table_row "$workload"; done
         echo
-        startup_floor
+        added_time
+        echo
+        loader_facts
+        binfmt_loop
+        echo
+        startup_references
     } | tee "$results"
 }
 
-# startup_floor: the start-up references, and what they imply for a loader linked with glibc.
-startup_floor() {
-    awk -v n="$(cat "$raw_dir/noop.native.median")" -v l="$(cat "$raw_dir/noop.loader.median")" \
-        -v g="$(cat "$raw_dir/noop.glibc-noop.median")" -v b="$(cat "$raw_dir/noop.bare-exit.median")" 'BEGIN {
-        printf "Start-up references (x86-64, same rounds): no libc %.0f µs, static glibc no-op %.0f µs.\n", b, g
-        printf "Static glibc start-up alone: %.0f µs. A loader linked with glibc pays it before its first line,\n", g - b
-        printf "on top of the native start: floor %.0f µs (%.2f× native); elf32-exec adds %.0f µs above that floor.\n",
-            n + g - b, (n + g - b) / n, l - (n + g - b) }'
+# added_time: the loader's added time per exec for each i386 no-op, from the same rounds.
+added_time() {
+    local program native loader label
+    echo "| i386 no-op | native (µs) | elf32-exec (µs) | added per exec (µs) | ratio |"
+    echo "|---|---:|---:|---:|---:|"
+    for program in bare32 noop noop-dynamic noop-static-pie; do
+        case "$program" in
+        bare32) label="no libc"; native="$raw_dir/noop.native-bare32.median"; loader="$raw_dir/noop.loader-bare32.median" ;;
+        noop) label="glibc static"; native="$raw_dir/noop.native.median"; loader="$raw_dir/noop.loader.median" ;;
+        *) label="glibc ${program#noop-}"; native="$raw_dir/noop.native-$program.median"; loader="$raw_dir/noop.loader-$program.median" ;;
+        esac
+        awk -v l="$label" -v n="$(cat "$native")" -v e="$(cat "$loader")" \
+            'BEGIN { printf "| %s | %.0f | %.0f | %.0f | %.2f× |\n", l, n, e, e - n, e / n }'
+    done
+}
+
+# loader_facts: the loader's size, peak memory and own system calls per exec.
+loader_facts() {
+    local size peak native calls
+    size="$(stat -c %s "$out_dir/elf32-exec")"
+    peak="$(/usr/bin/time -f %M "$out_dir/elf32-exec" ./bare32 2>&1 >/dev/null | tail -n 1)"
+    native="$(strace -f -c -o "$raw_dir/strace.native" ./bare32 >/dev/null 2>&1; awk '/total/ { print $(NF-1) }' "$raw_dir/strace.native")"
+    strace -f -c -o "$raw_dir/strace.loader" "$out_dir/elf32-exec" ./bare32 >/dev/null 2>&1
+    calls="$(awk '/total/ { print $(NF-1) }' "$raw_dir/strace.loader")"
+    echo "elf32-exec: $size bytes on disk; peak RSS running the no-libc no-op $peak KiB;" \
+        "$((calls - native)) system calls of its own per exec (strace -f: $calls, native $native)."
+}
+
+# binfmt_loop: 500 runs of ./noop-dynamic from a shell, natively and through elf32-exec
+# registered in a private binfmt_misc instance (Linux 6.7 or later).
+binfmt_loop() {
+    local script
+    # shellcheck disable=SC2016  # expanded by the inner shell
+    script='
+        loop() { local i=0 start end; start=$(date +%s%N); while [ $i -lt 500 ]; do ./noop-dynamic; i=$((i + 1)); done; end=$(date +%s%N); echo $(((end - start) / 1000000)); }
+        native=$(loop)
+        mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || exit 3
+        "$1" line --interpreter "$2" >/proc/sys/fs/binfmt_misc/register || exit 4
+        loaded=$(loop)
+        echo "$native $loaded"'
+    local result
+    if result="$(unshare --user --map-root-user --mount bash -c "$script" bash \
+        "$repo_root/scripts/binfmt.sh" "$out_dir/elf32-exec" 2>/dev/null)"; then
+        awk -v n="${result% *}" -v l="${result#* }" 'BEGIN {
+            printf "500 x ./noop-dynamic from a shell: native %d ms, through binfmt_misc %d ms (%.2f×).\n", n, l, l / n }'
+    else
+        echo "500 x ./noop-dynamic through binfmt_misc: not measured (no private binfmt_misc instance here)."
+    fi
+}
+
+# startup_references: the x86-64 start-up references from the same rounds.
+startup_references() {
+    awk -v g="$(cat "$raw_dir/noop.glibc-noop.median")" -v b="$(cat "$raw_dir/noop.bare-exit.median")" 'BEGIN {
+        printf "Start-up references (x86-64, same rounds): no libc %.0f µs, static glibc no-op %.0f µs\n", b, g
+        printf "(glibc start-up alone %.0f µs: what a loader linked with glibc would add before its first line).\n", g - b }'
 }
 
 # main: tools, build, sanity checks, benchmarks, report.

@@ -7,10 +7,10 @@ import LinuxCalls
 enum MemoryHeadroom {
     /// What loading takes besides the program's image: the interpreter, the
     /// stack, the vDSO, the trampoline page and the loader's own allocations.
-    static let working: UInt64 = 1 << 20
+    static let working: UInt64 = 256 << 10
     /// Of that, what is data (RLIMIT_DATA counts private writable memory):
     /// the loader's heap and the writable parts of the images.
-    static let workingData: UInt64 = 512 << 10
+    static let workingData: UInt64 = 64 << 10
 
     /// Throws if `limits` leave less than that beside an `image` bytes long.
     /// Without either limit (the usual case) there is nothing to read.

@@ -33,6 +33,45 @@ final class BinfmtTests: XCTestCase {
         }
     }
 
+    /// Shebang scripts whose interpreter is an i386 program: binfmt_script
+    /// runs first and hands binfmt_misc the interpreter, with the script's
+    /// path as AT_EXECFN. With and without an interpreter argument, through
+    /// a symlink, nested (refused natively: a script cannot interpret a
+    /// script), and with argv[0] set by the caller.
+    func testShebangScripts() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("elf32-exec-scripts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let programs = try Harness.program("args_env").deletingLastPathComponent()
+        func script(_ name: String, _ line: String) throws {
+            let url = directory.appendingPathComponent(name)
+            try "#!\(line)\necho not reached\n".write(to: url, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+        }
+        try script("plain", programs.appendingPathComponent("args_env").path)
+        try script("with-argument", programs.appendingPathComponent("args_env").path + " one argument")
+        try script("auxv-script", programs.appendingPathComponent("auxv").path)
+        try script("identity-script", programs.appendingPathComponent("identity").path)
+        try script("nested", directory.appendingPathComponent("plain").path)
+        try FileManager.default.createSymbolicLink(at: directory.appendingPathComponent("link"), withDestinationURL: directory.appendingPathComponent("plain"))
+        let commands = """
+            cd \(directory.path)
+            ./plain a 'b c'
+            ./with-argument x
+            ./link y
+            ./nested z; echo "nested: $?"
+            (exec -a custom-name ./plain q)
+            ./auxv-script | grep -E '^AT_(EXECFN|FLAGS)|SOME CHECKS'
+            ./identity-script a | grep -E 'comm|cmdline|exe'
+            """
+        let native = try runInPrivateBinfmt(registering: nil, commands: commands)
+        XCTAssertTrue(native.stdout.contains("argv[1]=\"one argument\""), native.description)
+        for flags in Self.flagSets {
+            let loaded = try runInPrivateBinfmt(registering: flags, commands: commands)
+            XCTAssertEqual(loaded, native, "flags '\(flags)': scripts through binfmt_misc and elf32-exec differ from native")
+        }
+    }
+
     /// Proof that the registered runs really go through elf32-exec (the kernel
     /// would not know ELF32_EXEC_SYSROOT): a dynamic program's interpreter
     /// comes from the sysroot the variable names.

@@ -253,7 +253,7 @@ final class MalformedInputTests: XCTestCase {
 
     /// A program in the middle of the 32-bit space (0x70000000): nothing of
     /// elf32-exec is below 4 GiB, so it runs as natively.
-    func testSegmentAtTheOldLoaderAddress() throws {
+    func testSegmentInTheMiddleOfTheAddressSpace() throws {
         try assertSameAsNative(
             CraftedELF {
                 $0.segments = [.load(R, offset: 0, at: 0x7000_0000, file: 0x100), .load(R | X, offset: 0x1000, at: 0x7000_1000, file: 0x100), .gnuStack]
