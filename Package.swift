@@ -18,8 +18,9 @@ var targets: [Target] = [
     // libelf from the system (Debian: libelf-dev).
     .systemLibrary(name: "CLibELF", pkgConfig: "libelf", providers: [.apt(["libelf-dev"])]),
     // The libc and kernel calls the Swift code makes, for both builds (there
-    // is no Glibc module in Embedded Swift), and the process entry.
-    .target(name: "LinuxCalls"),
+    // is no Glibc module in Embedded Swift), the process entry, and the
+    // freestanding build's malloc.
+    .target(name: "LinuxCalls", cSettings: freestanding ? [.define("ELF32_EXEC_FREESTANDING")] : []),
     // The handoff trampoline.
     .target(name: "ModeSwitch"),
     .target(name: "ELFLoader", dependencies: ["CLibELF", "LinuxCalls", "ModeSwitch"], swiftSettings: embedded),

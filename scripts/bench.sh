@@ -109,7 +109,7 @@ ensure_tools() {
 # "native" ./prog through an interpreter (then native would not be native).
 check_no_binfmt_i386() {
     local others
-    others="$("$repo_root/scripts/binfmt.sh" i386-handlers 2>/dev/null | tr '\n' ' ')"
+    others="$("$repo_root/scripts/binfmt.sh" i386-handlers --all 2>/dev/null | tr '\n' ' ')"
     [ -z "$others" ] || die "binfmt_misc entries handle i386 ELF ($others): native runs would not be native"
 }
 
@@ -359,9 +359,10 @@ loader_facts() {
     local size peak native calls
     size="$(stat -c %s "$out_dir/elf32-exec")"
     peak="$(/usr/bin/time -f %M "$out_dir/elf32-exec" ./bare32 2>&1 >/dev/null | tail -n 1)"
-    native="$(strace -f -c -o "$raw_dir/strace.native" ./bare32 >/dev/null 2>&1; awk '/total/ { print $(NF-1) }' "$raw_dir/strace.native")"
+    # strace -c sums 64-bit and 32-bit mode calls separately: add the totals up.
+    native="$(strace -f -c -o "$raw_dir/strace.native" ./bare32 >/dev/null 2>&1; awk '/total/ { n += $(NF-1) } END { print n }' "$raw_dir/strace.native")"
     strace -f -c -o "$raw_dir/strace.loader" "$out_dir/elf32-exec" ./bare32 >/dev/null 2>&1
-    calls="$(awk '/total/ { print $(NF-1) }' "$raw_dir/strace.loader")"
+    calls="$(awk '/total/ { n += $(NF-1) } END { print n }' "$raw_dir/strace.loader")"
     echo "elf32-exec: $size bytes on disk; peak RSS running the no-libc no-op $peak KiB;" \
         "$((calls - native)) system calls of its own per exec (strace -f: $calls, native $native)."
 }

@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: install what is needed, build elf32-exec
-# (release), build the i386 test programs, and run one through elf32-exec
-# next to the same program run natively.
+# (scripts/build.sh: the freestanding binary) and the i386 test programs,
+# and run one through elf32-exec next to the same program run natively.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 scripts/setup.sh
-swift build -c release --product elf32-exec
+loader="$(scripts/build.sh | tail -n 1)"
 scripts/build-testdata.sh >/dev/null
-loader="$(swift build -c release --show-bin-path)/elf32-exec"
 program="$root/testdata/build/static/args_env"
 
 echo "== native:     $program hello 'i386 world'"

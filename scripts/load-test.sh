@@ -15,21 +15,17 @@ n="${1:-200}"
 [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "usage: scripts/load-test.sh [N]" >&2; exit 2; }
 timeout_seconds="${LOAD_TEST_TIMEOUT:-300}"
 
-swift build -c release --product elf32-exec >&2
-loader="$(swift build -c release --show-bin-path)/elf32-exec"
+loader="$(scripts/build.sh | tail -n 1)"
 scripts/build-testdata.sh >/dev/null
 program="$root/testdata/build/static/threads"
 
-# A machine-wide binfmt_misc entry for i386 would make the "native" run go
+# A binfmt_misc entry for i386 (ours included) would make the "native" run go
 # through an interpreter: refuse to compare then.
-for entry in /proc/sys/fs/binfmt_misc/*; do
-    case "$(basename "$entry")" in status | register) continue ;; esac
-    [[ -r "$entry" ]] || continue
-    if head -1 "$entry" | grep -q '^enabled' && grep -q 'magic 7f454c460101010' "$entry"; then
-        echo "load-test: binfmt_misc entry $entry runs i386 programs through an interpreter; disable it to compare with native" >&2
-        exit 2
-    fi
-done
+handlers="$(scripts/binfmt.sh i386-handlers --all | tr '\n' ' ')"
+if [[ -n $handlers ]]; then
+    echo "load-test: binfmt_misc entries run i386 programs through an interpreter ($handlers); disable them to compare with native" >&2
+    exit 2
+fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -7,10 +7,14 @@ public struct CompatVDSO: Equatable, Sendable {
     public let base: UInt32
     /// `__kernel_vsyscall`, the vDSO's ELF entry point (AT_SYSINFO).
     public let entry: UInt32
+    /// `__kernel_rt_sigreturn`, through which the handoff ends; nil if this
+    /// vDSO has none.
+    public let signalReturn: UInt32?
 
-    public init(base: UInt32, entry: UInt32) {
+    public init(base: UInt32, entry: UInt32, signalReturn: UInt32? = nil) {
         self.base = base
         self.entry = entry
+        self.signalReturn = signalReturn
     }
 
     /// Replaces the loader's 64-bit vDSO by the 32-bit one, at the top of the
@@ -52,6 +56,40 @@ public struct CompatVDSO: Equatable, Sendable {
             header.loadUnaligned(as: UInt32.self) == 0x464c_457f  // "\x7fELF"
         else { throw .vdsoNotFound(base) }
         let entry = header.loadUnaligned(fromByteOffset: 24, as: UInt32.self)  // e_entry
-        return CompatVDSO(base: UInt32(base), entry: UInt32(base) + entry)
+        let image = Array(UnsafeRawBufferPointer(start: header, count: Int(imageSize)))
+        let signalReturn = dynamicSymbol(Array("__kernel_rt_sigreturn".utf8), in: image)
+        return CompatVDSO(base: UInt32(base), entry: UInt32(base) + entry, signalReturn: signalReturn.map { UInt32(base) + $0 })
+    }
+
+    /// The value of the dynamic symbol `name` in the vDSO `image`, found
+    /// through its section headers (SHT_DYNSYM and its string table); nil if
+    /// it has none. Read by hand, not through libelf: the kernel built this
+    /// image, and libelf's section-data calls would add 114 KB to elf32-exec.
+    static func dynamicSymbol(_ name: [UInt8], in image: [UInt8]) -> UInt32? {
+        func word(_ offset: Int) -> UInt32? {
+            guard offset >= 0, offset + 4 <= image.count else { return nil }
+            return image[offset..<offset + 4].reversed().reduce(0) { $0 << 8 | UInt32($1) }
+        }
+        func half(_ offset: Int) -> Int? { word(offset).map { Int($0 & 0xffff) } }
+        let sectionHeaderSize = 40, symbolSize = 16, dynamicSymbols: UInt32 = 11  // Elf32_Shdr, Elf32_Sym, SHT_DYNSYM
+        guard let tableOffset = word(32), let entrySize = half(46), let count = half(48),  // e_shoff, e_shentsize, e_shnum
+            entrySize == sectionHeaderSize
+        else { return nil }
+        for index in 0..<count {
+            let section = Int(tableOffset) + index * sectionHeaderSize
+            guard word(section + 4) == dynamicSymbols,
+                let symbols = word(section + 16), let size = word(section + 20), let link = word(section + 24),
+                Int(link) < count, let strings = word(Int(tableOffset) + Int(link) * sectionHeaderSize + 16)
+            else { continue }
+            for symbol in stride(from: Int(symbols), to: Int(symbols) + Int(size), by: symbolSize) {
+                guard let nameOffset = word(symbol), let value = word(symbol + 4) else { break }
+                let start = Int(strings) + Int(nameOffset)
+                guard start + name.count < image.count, image[start..<start + name.count].elementsEqual(name),
+                    image[start + name.count] == 0
+                else { continue }
+                return value
+            }
+        }
+        return nil
     }
 }

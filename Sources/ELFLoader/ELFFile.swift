@@ -9,7 +9,8 @@ public enum ELFFile {
 
     /// Reads the i386 ELF behind `descriptor`, `fileSize` bytes long.
     public static func read(descriptor: FileDescriptor, fileSize: UInt64) throws(ExecError) -> ELFImage {
-        let prefix = try descriptor.read(count: 4, at: 0)
+        // Only a file too short for a header needs its first bytes read here.
+        let prefix = fileSize < headerSize ? try descriptor.read(count: 4, at: 0) : []
         try checkSize(prefix: prefix[...], fileSize: fileSize)
         return try withLibELF(elf_begin(descriptor.rawValue, ELF_C_READ, nil)) { elf throws(ExecError) in
             try image(of: elf, fileSize: fileSize)

@@ -114,7 +114,8 @@ public enum Exec {
         let stackRange = try StackMapping.map(
             stack, top: top, limit: process.limits.stack, executable: plan.stackPolicy != .nonExecutable)
         let programBreak = plan.programBreak(
-            randomPages: UInt64(try random(below: I386.programBreakRandomPages)), staticPIE: placement == .topDown)
+            atDynamicBase: placement == .topDown && process.movesStaticPIEBreak,
+            randomPages: process.randomizesBreak ? UInt64(try Random.below(I386.programBreakRandomPages)) : nil)
         report.stack(stackRange, stackPointer: stack.stackPointer, programBreak: programBreak, entry: entry)
 
         // Without the privilege to name the program in /proc/self/exe, leave
@@ -129,8 +130,11 @@ public enum Exec {
             }
         }
 
+        report.line(vdso?.signalReturn != nil
+            ? "handoff: returns through the vDSO's __kernel_rt_sigreturn, which unmaps the trampoline page"
+            : "handoff: no vDSO rt_sigreturn; the trampoline page stays at 0x\(hex(I386.top))")
         try Handoff(
-            entry: UInt32(entry), stack: stack, stackTop: top, plan: plan, programBreak: programBreak,
+            entry: UInt32(entry), stack: stack, vdso: vdso, plan: plan, programBreak: programBreak,
             programFile: program.descriptor, programPath: request.path,
             taskName: Handoff.baseName(request.execFilename), process: process
         ).enter()

@@ -12,8 +12,9 @@ struct Handoff {
     /// The program's entry, or its interpreter's.
     var entry: UInt32
     var stack: InitialStack
-    /// The top of the program's stack: the trampoline goes above it if it can.
-    var stackTop: UInt32
+    /// The 32-bit vDSO, through which the handoff ends when it has
+    /// __kernel_rt_sigreturn; without it the trampoline's page stays.
+    var vdso: CompatVDSO?
     var plan: LoadPlan
     var programBreak: UInt64
     var programFile: FileDescriptor
@@ -40,10 +41,10 @@ struct Handoff {
     }
 
     /// One page for the trampoline's code, then its block; read-only and
-    /// executable once filled. It goes in the highest page of the 32-bit
-    /// space, above the stack, where a native process never has anything;
-    /// only if the stack top was not moved down (1 chance in 2048) it goes
-    /// where the next mmap would.
+    /// executable once filled. It goes right above the i386 TASK_SIZE
+    /// (0xffffe000), a page a native i386 process never has and its mmap
+    /// never picks, so it moves nothing, randomized or not; the handoff
+    /// unmaps it through the vDSO (StartFrame) when there is one.
     private func prepareTrampoline() throws(ExecError) -> Trampoline {
         let pageSize = I386.pageSize
         var codeSize: UInt64 = 0
@@ -51,20 +52,17 @@ struct Handoff {
         let blockOffset = (codeSize + 15) & ~15
         precondition(blockOffset + UInt64(MemoryLayout<handoff_block>.size) <= pageSize)
 
-        let highestPage = I386.top - pageSize
-        let page = UInt64(stackTop) <= highestPage ? highestPage : try Memory.reserveCompat(length: UInt32(pageSize))
-        try Memory.map(
-            at: page, length: pageSize, protection: [.read, .write],
-            flags: [.privateCopy, .anonymous, page == highestPage ? .fixedNoReplace : .fixed])
+        let page = I386.top
+        try Memory.map(at: page, length: pageSize, protection: [.read, .write], flags: [.privateCopy, .anonymous, .fixedNoReplace])
         let base = UnsafeMutableRawPointer(bitPattern: UInt(page))!
         base.copyMemory(from: code, byteCount: Int(codeSize))
         let block = base + Int(blockOffset)
-        fillBlock(block.bindMemory(to: handoff_block.self, capacity: 1))
+        try fillBlock(block.bindMemory(to: handoff_block.self, capacity: 1), page: UInt32(page))
         try Memory.protect(at: page, length: pageSize, [.read, .execute])
         return Trampoline(code: unsafeBitCast(base, to: (@convention(c) (UnsafeMutableRawPointer) -> Void).self), block: block)
     }
 
-    private func fillBlock(_ block: UnsafeMutablePointer<handoff_block>) {
+    private func fillBlock(_ block: UnsafeMutablePointer<handoff_block>, page: UInt32) throws(ExecError) {
         block.pointee.unmap_start = I386.above4GiB.lowerBound
         block.pointee.unmap_length = UInt64(I386.above4GiB.count)
 
@@ -82,9 +80,26 @@ struct Handoff {
         block.pointee.capability_header.version = I386.capabilityVersion3
         block.pointee.capability_header.pid = 0
 
-        block.pointee.entry = entry
-        block.pointee.stack_pointer = stack.stackPointer
+        if let vdso, let signalReturn = vdso.signalReturn {
+            let address = StartFrame.address(below: stack.stackPointer)
+            let frame = StartFrame(
+                address: address, entry: entry, stackPointer: stack.stackPointer, signalReturn: signalReturn,
+                blockedSignals: try Signals.blocked())
+            frame.bytes.withUnsafeBytes { source in
+                UnsafeMutableRawPointer(bitPattern: UInt(address))!.copyMemory(from: source.baseAddress!, byteCount: source.count)
+            }
+            block.pointee.start_ip = vdso.entry
+            block.pointee.start_sp = address
+            block.pointee.start_eax = I386.systemCallUnmap
+            block.pointee.start_ebx = page
+            block.pointee.start_ecx = UInt32(I386.pageSize)
+        } else {
+            block.pointee.start_ip = entry
+            block.pointee.start_sp = stack.stackPointer
+        }
         block.pointee.mxcsr = 0x1f80
+        Self.copy(Array("/proc/self/clear_refs".utf8)[...], into: &block.pointee.peak_reset_path)
+        Self.copy(Array("5".utf8)[...], into: &block.pointee.peak_reset_value)
         let message = (Array("elf32-exec: ".utf8) + programPath
             + Array(": cannot set the process memory map (PR_SET_MM_MAP)\n".utf8)).prefix(256)
         Self.copy(message, into: &block.pointee.failure_message)

@@ -36,6 +36,14 @@ public enum I386 {
     /// stored as 32-bit pairs in it.
     public static let savedAuxiliaryVectorBytes = 416
 
+    /// __USER32_CS and __USER_DS, and EFLAGS (IF and the always-one bit 1):
+    /// what start_thread_common gives a compat process.
+    static let userCodeSelector: UInt32 = 0x23
+    static let userDataSelector: UInt32 = 0x2b
+    static let initialFlags: UInt32 = 0x202
+    /// The i386 system call number of munmap.
+    static let systemCallUnmap: UInt32 = 91
+
     /// arch_prctl code that maps the kernel's 32-bit vDSO.
     static let archMapVDSO32: Int32 = 0x2002
     /// <linux/personality.h>

@@ -134,14 +134,15 @@ public struct LoadPlan: Equatable, Sendable {
         return I386.pageUp(end) - I386.pageDown(UInt64(first.virtualAddress))
     }
 
-    /// Where brk starts: a page after bss, moved up by `randomPages` (ia32:
-    /// up to 32 MiB). A static PIE's brk starts at ELF_ET_DYN_BASE instead,
-    /// out of the mmap area it was loaded in.
-    public func programBreak(randomPages: UInt64, staticPIE: Bool) -> UInt64 {
-        let start = staticPIE
-            ? I386.dynamicBase
-            : I386.pageUp(imageEnd) + I386.pageSize
-        return start + randomPages * I386.pageSize
+    /// Where brk starts, as load_elf_binary sets it: at the page-aligned end
+    /// of bss, or at ELF_ET_DYN_BASE for a static PIE the kernel moves out of
+    /// the mmap area it was loaded in. Randomized (`randomPages` not nil), a
+    /// brk not moved leaves a page after bss, then moves up by `randomPages`
+    /// (ia32: below 32 MiB).
+    public func programBreak(atDynamicBase: Bool, randomPages: UInt64?) -> UInt64 {
+        let start = atDynamicBase ? I386.dynamicBase : I386.pageUp(imageEnd)
+        guard let randomPages else { return start }
+        return start + (atDynamicBase ? 0 : I386.pageSize) + randomPages * I386.pageSize
     }
 
     static func protection(of flags: UInt32, readImpliesExec: Bool) -> MemoryProtection {

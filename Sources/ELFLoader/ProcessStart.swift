@@ -22,6 +22,13 @@ public struct ProcessStart: Equatable, Sendable {
     /// program or script at that path.
     public var execFilenameIsLoader: Bool
     public var personality: UInt32
+    /// /proc/sys/kernel/randomize_va_space: 0 none, 1 stack/mmap/vDSO,
+    /// 2 also brk (the kernel's snapshot_randomize_va_space).
+    public var randomizeVASpace: UInt8
+    /// The kernel started this loader's own brk (it is a static PIE) away from
+    /// its image: at ELF_ET_DYN_BASE, where newer kernels put a static PIE's
+    /// brk even without randomization, or randomized.
+    public var ownBreakMoved: Bool
     public var limits: Limits
     /// The kernel will let the handoff name the program as /proc/self/exe
     /// (CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN).
@@ -46,7 +53,8 @@ public struct ProcessStart: Equatable, Sendable {
     public init(
         arguments: [[UInt8]], environment: [[UInt8]] = [], execFilename: [UInt8], flags: UInt32 = 0,
         execFD: Int32? = nil, auxiliary: KernelAuxiliaryValues = KernelAuxiliaryValues(),
-        execFilenameIsLoader: Bool = true, personality: UInt32 = 0, limits: Limits = Limits(),
+        execFilenameIsLoader: Bool = true, personality: UInt32 = 0, randomizeVASpace: UInt8 = 2,
+        ownBreakMoved: Bool = true, limits: Limits = Limits(),
         maySetExecutableFile: Bool = false, pid: Int32 = 1
     ) {
         self.arguments = arguments
@@ -57,14 +65,24 @@ public struct ProcessStart: Equatable, Sendable {
         self.auxiliary = auxiliary
         self.execFilenameIsLoader = execFilenameIsLoader
         self.personality = personality
+        self.randomizeVASpace = randomizeVASpace
+        self.ownBreakMoved = ownBreakMoved
         self.limits = limits
         self.maySetExecutableFile = maySetExecutableFile
         self.pid = pid
     }
 
-    /// Whether the layout is randomized: not under `setarch -R`
-    /// (ADDR_NO_RANDOMIZE), as the kernel's PF_RANDOMIZE decides.
-    public var randomizesLayout: Bool { personality & I386.addressNoRandomize == 0 }
+    /// Whether the layout is randomized: the kernel's PF_RANDOMIZE (not
+    /// under `setarch -R`, ADDR_NO_RANDOMIZE, nor with randomize_va_space 0).
+    public var randomizesLayout: Bool { personality & I386.addressNoRandomize == 0 && randomizeVASpace > 0 }
+
+    /// Whether brk is randomized too and moved off the image
+    /// (randomize_va_space 2, load_elf_binary's brk step).
+    public var randomizesBreak: Bool { randomizesLayout && randomizeVASpace > 1 }
+
+    /// Whether the kernel would start a static PIE's brk at ELF_ET_DYN_BASE:
+    /// always when it randomizes brk; otherwise as it did for this loader.
+    public var movesStaticPIEBreak: Bool { randomizesBreak || ownBreakMoved }
 
     /// This process's start, from the stack pointer the kernel started it
     /// with: argc, argv[], NULL, envp[], NULL, then the auxiliary vector.
@@ -87,12 +105,23 @@ public struct ProcessStart: Equatable, Sendable {
             flags: entries.flags, execFD: entries.execFD, auxiliary: entries.kernel,
             execFilenameIsLoader: namesThisExecutable(execFilename),
             personality: ProcessControl.currentPersonality(),
+            randomizeVASpace: randomizeVASpaceLevel(),
+            ownBreakMoved: process_initial_break != I386.pageUp(UInt64(process_image_end())),
             limits: Limits(
                 stack: try ResourceLimits.soft(RLIMIT_STACK), addressSpace: try ResourceLimits.soft(RLIMIT_AS),
                 data: try ResourceLimits.soft(RLIMIT_DATA)),
             maySetExecutableFile: ProcessControl.hasEffectiveCapability(I386.capabilityCheckpointRestore)
                 || ProcessControl.hasEffectiveCapability(I386.capabilitySystemAdministration),
             pid: getpid())
+    }
+
+    /// The randomize_va_space sysctl; 2, the kernel's default, when /proc/sys
+    /// cannot be read.
+    private static func randomizeVASpaceLevel() -> UInt8 {
+        guard let text = try? SmallFile.read(Array("/proc/sys/kernel/randomize_va_space".utf8), limit: 16),
+            let digit = text.first, digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "2")
+        else { return 2 }
+        return digit - UInt8(ascii: "0")
     }
 
     /// Whether `path` is the file this process executes (/proc/self/exe).

@@ -137,7 +137,9 @@ enum FuzzPipeline {
         case .dynamicBase: break
         }
         checkPlan(plan, image: image, bias: bias, span: span)
-        _ = plan.programBreak(randomPages: UInt64(random.next(below: I386.programBreakRandomPages)), staticPIE: placement == .topDown)
+        _ = plan.programBreak(
+            atDynamicBase: placement == .topDown && random.next(below: 2) == 0,
+            randomPages: random.next(below: 2) == 0 ? nil : UInt64(random.next(below: I386.programBreakRandomPages)))
         return ProgramAuxiliaryFacts(
             programHeaders: UInt32(plan.programHeaderAddress), programHeaderCount: UInt32(plan.programHeaderCount),
             entry: UInt32(plan.entry), interpreterBase: random.next(below: 2) == 0 ? 0 : random.next() & ~0xfff,

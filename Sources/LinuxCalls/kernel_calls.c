@@ -42,3 +42,9 @@ int kernel_has_effective_capability(int capability) {
         return 0;
     return (data[capability / 32].effective >> (capability % 32)) & 1;
 }
+
+extern char _end[];
+
+uintptr_t process_image_end(void) {
+    return (uintptr_t)_end;
+}

@@ -13,14 +13,20 @@
     .equ DROP_CAPABILITIES, 228
     .equ CAPABILITY_HEADER, 232
     .equ CAPABILITY_DATA, 240
-    .equ ENTRY, 264
-    .equ STACK_POINTER, 268
-    .equ MXCSR, 272
-    .equ FAILURE_LENGTH, 276
-    .equ FAILURE_MESSAGE, 280
+    .equ START_IP, 264
+    .equ START_SP, 268
+    .equ START_EAX, 272
+    .equ START_EBX, 276
+    .equ START_ECX, 280
+    .equ MXCSR, 284
+    .equ FAILURE_LENGTH, 288
+    .equ FAILURE_MESSAGE, 292
+    .equ PEAK_RESET_PATH, 548
+    .equ PEAK_RESET_VALUE, 572
 
 // x86-64 system call numbers.
     .equ SYS_write, 1
+    .equ SYS_open, 2
     .equ SYS_close, 3
     .equ SYS_munmap, 11
     .equ SYS_capset, 126
@@ -28,6 +34,7 @@
     .equ SYS_exit_group, 231
     .equ PR_SET_MM, 35
     .equ PR_SET_MM_MAP, 14
+    .equ O_WRONLY, 1
 
     .text
     .globl  handoff_trampoline_start
@@ -79,9 +86,27 @@ handoff_trampoline_start:
     leaq    CAPABILITY_DATA(%rbx), %rsi
     syscall
 7:
-    // The mode switch. The iretq frame goes just below the program's initial
+    // VmHWM still holds the loader's peak: reset it to what is resident now.
+    // Without /proc (or if refused) it stays as it is.
+    movl    $SYS_open, %eax
+    leaq    PEAK_RESET_PATH(%rbx), %rdi
+    movl    $O_WRONLY, %esi
+    syscall
+    testl   %eax, %eax
+    js      8f                          // no descriptor: nothing to write or close
+    movl    %eax, %r12d                 // r12 = the descriptor
+    movl    $SYS_write, %eax
+    movl    %r12d, %edi
+    leaq    PEAK_RESET_VALUE(%rbx), %rsi
+    movl    $1, %edx                    // "5": CLEAR_REFS_MM_HIWATER_RSS
+    syscall
+    movl    $SYS_close, %eax
+    movl    %r12d, %edi
+    syscall
+8:
+    // The mode switch. The iretq frame goes just below the 32-bit start's
     // stack pointer, the only stack left.
-    movl    STACK_POINTER(%rbx), %esp   // zero-extends into %rsp
+    movl    START_SP(%rbx), %esp        // zero-extends into %rsp
     fninit                              // x87: control word 0x37f, status 0, all tags empty
     ldmxcsr MXCSR(%rbx)                 // MXCSR 0x1f80: exceptions masked, round to nearest
     pxor    %xmm0, %xmm0                // no SSE register keeps the loader's data
@@ -92,13 +117,13 @@ handoff_trampoline_start:
     pxor    %xmm5, %xmm5
     pxor    %xmm6, %xmm6
     pxor    %xmm7, %xmm7
-    movl    ENTRY(%rbx), %eax           // zero-extended entry point
+    movl    START_IP(%rbx), %eax        // zero-extended start address
     pushq   $0x2b                       // iretq frame, SS: user data selector
     pushq   %rsp                        // RSP: pushes the value before this push...
-    addq    $8, (%rsp)                  // ...so correct it back to the initial stack pointer
+    addq    $8, (%rsp)                  // ...so correct it back to START_SP
     pushq   $0x202                      // RFLAGS: IF plus the always-one bit 1
     pushq   $0x23                       // CS: 32-bit user code selector
-    pushq   %rax                        // RIP: the entry point
+    pushq   %rax                        // RIP: START_IP
 
     movl    $0x2b, %eax                 // 32-bit code addresses memory through DS and ES,
     movl    %eax, %ds                   //   which are null in a 64-bit process
@@ -107,9 +132,11 @@ handoff_trampoline_start:
     movl    %eax, %fs
     movl    %eax, %gs
 
-    xorl    %ebx, %ebx                  // every general register 0, as after execve
-    xorl    %ecx, %ecx                  //   (EDX 0 also means "no rtld_fini" to _start)
-    xorl    %edx, %edx
+    movl    START_EAX(%rbx), %eax       // the three start registers (0 when entering
+    movl    START_ECX(%rbx), %ecx       //   the program directly)...
+    movl    START_EBX(%rbx), %ebx       // ...EBX last: it held the block
+    xorl    %edx, %edx                  // every other register 0, as after execve
+                                        //   (EDX 0 also means "no rtld_fini" to _start)
     xorl    %esi, %esi
     xorl    %edi, %edi
     xorl    %ebp, %ebp

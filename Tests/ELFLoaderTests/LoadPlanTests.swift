@@ -61,8 +61,10 @@ final class LoadPlanTests: XCTestCase {
         XCTAssertEqual(plan.data, 0x080e_9bec..<0x080e_d2b8)
         XCTAssertEqual(plan.imageEnd, 0x080f_1030)
         XCTAssertEqual(plan.stackPolicy, .nonExecutable)
-        XCTAssertEqual(plan.programBreak(randomPages: 0, staticPIE: false), 0x080f_3000)
-        XCTAssertEqual(plan.programBreak(randomPages: 5, staticPIE: false), 0x080f_8000)
+        XCTAssertEqual(plan.programBreak(atDynamicBase: false, randomPages: 0), 0x080f_3000)
+        XCTAssertEqual(plan.programBreak(atDynamicBase: false, randomPages: 5), 0x080f_8000)
+        // Randomization off (setarch -R): at the end of bss, no gap page.
+        XCTAssertEqual(plan.programBreak(atDynamicBase: false, randomPages: nil), 0x080f_2000)
         XCTAssertEqual(LoadPlan.span(of: staticExecutable), 0xa_a000)
         XCTAssertEqual(I386.programBreakRandomPages, 0x2000)
     }
@@ -116,9 +118,12 @@ final class LoadPlanTests: XCTestCase {
         XCTAssertEqual(plan.code, shifted(base.code))
         XCTAssertEqual(plan.data, shifted(base.data))
         XCTAssertEqual(plan.imageEnd, 0xf7f0_5300)
-        XCTAssertEqual(plan.programBreak(randomPages: 0, staticPIE: false), 0xf7f0_7000)
-        // A static-pie's brk starts at ELF_ET_DYN_BASE, wherever the image is.
-        XCTAssertEqual(plan.programBreak(randomPages: 3, staticPIE: true), 0x5655_8000)
+        XCTAssertEqual(plan.programBreak(atDynamicBase: false, randomPages: 0), 0xf7f0_7000)
+        XCTAssertEqual(plan.programBreak(atDynamicBase: false, randomPages: nil), 0xf7f0_6000)
+        // A static-pie's brk moved to ELF_ET_DYN_BASE, wherever the image is:
+        // no gap page there.
+        XCTAssertEqual(plan.programBreak(atDynamicBase: true, randomPages: 3), 0x5655_8000)
+        XCTAssertEqual(plan.programBreak(atDynamicBase: true, randomPages: nil), 0x5655_5000)
     }
 
     func testReadImpliesExecMakesReadableSegmentsExecutable() {

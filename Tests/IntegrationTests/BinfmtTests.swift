@@ -9,6 +9,8 @@ import XCTest
 
 final class BinfmtTests: XCTestCase {
     static let flagSets = ["", "P", "F", "PF", "OC", "POCF"]
+    /// Stands for `binfmt.sh install` without --flags.
+    static let defaultFlags = "default"
 
     /// What each run does, from the static testdata directory: a program
     /// exec'd directly, from a shell pipeline, and through execve from
@@ -23,6 +25,24 @@ final class BinfmtTests: XCTestCase {
         ./launch ./identity launched | grep -E 'exe|comm'
         ./exit_status 7; echo "exit status $?"
         """
+
+    /// The default registration (PF) keeps argv[0] as the caller gave it:
+    /// `exec -a NAME`, a login shell's leading dash, in argv and in
+    /// /proc/self/cmdline, and through a launching i386 program.
+    func testDefaultRegistrationKeepsArgv0() throws {
+        let commands = """
+            (exec -a custom-name ./args_env x)
+            (exec -a -bash ./args_env)
+            (exec -a named ./identity) | grep -E 'cmdline|comm'
+            ./launch ./args_env launched
+            """
+        let native = try runInPrivateBinfmt(registering: nil, commands: commands)
+        XCTAssertEqual(native.ending, .exited(0), native.description)
+        XCTAssertTrue(native.stdout.contains("-bash"), native.description)
+        XCTAssertEqual(try runInPrivateBinfmt(registering: Self.defaultFlags, commands: commands), native)
+        let entry = try runInPrivateBinfmt(registering: Self.defaultFlags, commands: "grep '^flags' /proc/sys/fs/binfmt_misc/elf32-exec")
+        XCTAssertEqual(entry.stdout, "flags: PF\n", entry.description)
+    }
 
     func testEveryFlagSet() throws {
         let native = try runInPrivateBinfmt(registering: nil)
@@ -145,15 +165,19 @@ final class BinfmtTests: XCTestCase {
     /// Mounts the namespace's binfmt_misc, registers elf32-exec with `flags`
     /// (none: the kernel runs i386 programs itself), runs `commands` from the
     /// static testdata directory.
+    /// (`defaultFlags`: as `install` registers without --flags.) The build
+    /// output gets no file capability.
     private func script(registering flags: String?, commands: String) -> String {
         let register = flags.map {
-            "\(Harness.repositoryRoot.path)/scripts/binfmt.sh install --interpreter \(Harness.loader.path) --flags '\($0)' --no-persist >/dev/null"
+            "\(Harness.repositoryRoot.path)/scripts/binfmt.sh install --interpreter \(Harness.loader.path)"
+                + ($0 == Self.defaultFlags ? "" : " --flags '\($0)'") + " --no-capability --no-persist >/dev/null"
         } ?? ":"
         return """
             set -e
             mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
             \(register)
             set +e
+            /bin/true  # the last external command, which `exec -a` passes on as $_: the same both ways
             cd \((try? Harness.program("args_env").deletingLastPathComponent().path) ?? ".")
             \(commands)
             """

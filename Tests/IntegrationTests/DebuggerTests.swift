@@ -67,7 +67,7 @@ final class DebuggerTests: XCTestCase {
         let quoted = ([gdb.path, "-nx", "-batch", "-x", Self.extensionScript.path] + commands + [program.path])
             .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
         let register = registering
-            ? "\(Harness.repositoryRoot.path)/scripts/binfmt.sh install --interpreter \(Harness.loader.path) --flags F --no-persist >/dev/null"
+            ? "\(Harness.repositoryRoot.path)/scripts/binfmt.sh install --interpreter \(Harness.loader.path) --flags F --no-capability --no-persist >/dev/null"
             : ":"
         let script = """
             set -e

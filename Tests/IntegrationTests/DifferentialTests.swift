@@ -4,7 +4,7 @@
 import Foundation
 import XCTest
 
-final class ProgramTests: XCTestCase {
+final class DifferentialTests: XCTestCase {
     static let variants = ["static", "dynamic", "static-pie"]
 
     /// Runs `check` once per build variant.
@@ -106,6 +106,54 @@ final class ProgramTests: XCTestCase {
     func testBrkAndStack() throws {
         try forEachVariant { variant in
             try Harness.assertSameAsNative("brk_stack", variant: variant)
+        }
+    }
+
+    /// With randomization off (setarch -R, as gdb runs programs) every
+    /// address is fixed: /proc/self/maps at main must be the native one line
+    /// for line. The one line allowed to differ is [vsyscall]: the loader's
+    /// 64-bit exec gave the process one, and no i386 process has it.
+    func testMapsWithoutRandomization() throws {
+        if case .failure(let error) = Harness.nativeRunner {
+            throw XCTSkip("no native run to compare /proc/self/maps with: \(error)")
+        }
+        let setarch = URL(fileURLWithPath: "/usr/bin/setarch")
+        try forEachVariant { variant in
+            let program = try Harness.program("maps", variant: variant)
+            let native = try Harness.run(setarch, ["-R", program.path])
+            let loaded = try Harness.run(setarch, ["-R", Harness.loader.path, program.path])
+            XCTAssertEqual(native.ending, .exited(0), native.description)
+            XCTAssertEqual(Self.withoutVsyscall(loaded), native, "\(variant)/maps with setarch -R")
+        }
+    }
+
+    /// Randomized, addresses differ from run to run; the mappings must not:
+    /// the same regions with the same permissions, files and names, and no
+    /// mapping of the loader's below 4 GiB.
+    func testMappingsWithRandomization() throws {
+        if case .failure(let error) = Harness.nativeRunner {
+            throw XCTSkip("no native run to compare /proc/self/maps with: \(error)")
+        }
+        try forEachVariant { variant in
+            let program = try Harness.program("maps", variant: variant)
+            let native = try Harness.run(program, [])
+            let loaded = try Harness.run(Harness.loader, [program.path])
+            XCTAssertEqual(Self.regions(Self.withoutVsyscall(loaded).stdout), Self.regions(native.stdout), "\(variant)/maps")
+        }
+    }
+
+    private static func withoutVsyscall(_ result: RunResult) -> RunResult {
+        var result = result
+        result.stdout = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasSuffix("[vsyscall]") }.joined(separator: "\n")
+        return result
+    }
+
+    /// Each line of /proc/self/maps without its addresses: permissions,
+    /// offset, device, inode and name.
+    private static func regions(_ maps: String) -> [String] {
+        maps.split(separator: "\n").map { line in
+            line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().joined(separator: " ")
         }
     }
 

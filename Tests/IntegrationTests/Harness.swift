@@ -108,21 +108,12 @@ enum Harness {
         }
     }
 
-    /// The name of an enabled binfmt_misc entry matching i386 ELF, if any.
+    /// The name of an enabled binfmt_misc entry matching i386 ELF, elf32-exec's
+    /// own included, if any (`scripts/binfmt.sh i386-handlers --all`).
     static func activeI386BinfmtEntry() throws -> String? {
-        let directory = URL(fileURLWithPath: "/proc/sys/fs/binfmt_misc")
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return nil }
-        if let status = try? String(contentsOf: directory.appendingPathComponent("status"), encoding: .utf8),
-            status.hasPrefix("disabled")
-        { return nil }
-        for name in names where name != "status" && name != "register" {
-            guard let text = try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8) else { continue }
-            // "magic 7f454c4601010100000000000000000002000300" for ET_EXEC i386.
-            if text.hasPrefix("enabled"), text.contains("magic 7f454c460101010"), text.contains("0300") {
-                return name
-            }
-        }
-        return nil
+        let result = try run(repositoryRoot.appendingPathComponent("scripts/binfmt.sh"), ["i386-handlers", "--all"])
+        guard result.ending == .exited(0) else { throw HarnessError.noNativeI386("binfmt.sh i386-handlers: \(result)") }
+        return result.stdout.split(separator: "\n").first.map(String.init)
     }
 
     /// The differential check: the same program, arguments and environment

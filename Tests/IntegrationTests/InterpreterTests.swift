@@ -8,7 +8,7 @@ final class InterpreterTests: XCTestCase {
     static let interpreter = "/lib/ld-linux.so.2"
 
     func testDynamicLoadingAndATBase() throws {
-        for variant in ProgramTests.variants {
+        for variant in DifferentialTests.variants {
             try Harness.assertSameAsNative("dl", variant: variant)
         }
     }

@@ -10,21 +10,21 @@ final class NativeIdentityTests: XCTestCase {
     /// brk past 1 GiB and back, 1 GiB of mmap, mremap growth, a 300 MiB
     /// malloc, recursion to RLIMIT_STACK - 1 MiB, what /proc/self/maps names.
     func testMemory() throws {
-        for variant in ProgramTests.variants {
+        for variant in DifferentialTests.variants {
             try Harness.assertSameAsNative("memory", variant: variant)
         }
     }
 
     /// /proc/self/cmdline, environ, exe, comm, stat, status, task, fd, auxv.
     func testIdentity() throws {
-        for variant in ProgramTests.variants {
+        for variant in DifferentialTests.variants {
             try Harness.assertSameAsNative("identity", ["a", "b c"], variant: variant)
         }
     }
 
     /// A multi-call program re-executing itself through /proc/self/exe.
     func testReexec() throws {
-        for variant in ProgramTests.variants {
+        for variant in DifferentialTests.variants {
             try Harness.assertSameAsNative("reexec", variant: variant)
         }
     }

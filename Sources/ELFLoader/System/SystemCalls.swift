@@ -255,10 +255,21 @@ enum Memory {
 }
 
 enum Random {
+    /// Drawn from the kernel 64 bytes at a time: one getrandom covers all the
+    /// draws of an exec.
+    nonisolated(unsafe) private static var pool: [UInt8] = []
+
+    /// `count` bytes from the kernel's random pool.
+    static func bytes(_ count: Int) throws(ExecError) -> [UInt8] {
+        if pool.count < count { pool += try fill(max(64, count)) }
+        defer { pool.removeFirst(count) }
+        return Array(pool.prefix(count))
+    }
+
     /// Fills `count` bytes from the kernel's random pool.
     ///
     /// The corresponding C function is `getrandom`.
-    static func bytes(_ count: Int) throws(ExecError) -> [UInt8] {
+    private static func fill(_ count: Int) throws(ExecError) -> [UInt8] {
         var result = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
@@ -326,5 +337,16 @@ enum ProcessControl {
     /// The corresponding C function is `kill`.
     static func exists(_ pid: Int32) -> Bool {
         kill(pid, 0) == 0 || linux_errno() != ESRCH
+    }
+}
+
+enum Signals {
+    /// The signals this thread blocks, as the kernel's 64-bit mask.
+    ///
+    /// The corresponding C call is `sigprocmask(SIG_BLOCK, NULL, &set)`.
+    static func blocked() throws(ExecError) -> UInt64 {
+        var set = sigset_t()
+        _ = try checked(sigprocmask(SIG_BLOCK, nil, &set), "sigprocmask")
+        return withUnsafeBytes(of: &set) { $0.loadUnaligned(as: UInt64.self) }
     }
 }

@@ -23,24 +23,36 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/prctl.h>
 
 /// errno, which libc defines as a macro.
 static inline int linux_errno(void) { return errno; }
 
-/// open(path, flags, mode): variadic in libc.
-static inline int linux_open(const char *path, int flags, unsigned mode) { return open(path, flags, mode); }
+/// open(path, flags, mode): variadic in libc, and made directly: musl's
+/// adds an fcntl(F_SETFD) to every O_CLOEXEC open, for kernels before 2.6.23.
+static inline int linux_open(const char *path, int flags, unsigned mode) {
+    return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+}
 
-/// openat(directory, path, flags, mode): variadic in libc.
+/// openat(directory, path, flags, mode), as linux_open.
 static inline int linux_openat(int directory, const char *path, int flags, unsigned mode) {
-    return openat(directory, path, flags, mode);
+    return (int)syscall(SYS_openat, directory, path, flags, mode);
 }
 
 /// The stack pointer the kernel started the process with: argc, argv, NULL,
 /// envp, NULL, auxv. Saved by process_entry (process_entry.S) before libc's
 /// start-up runs; null in a process that did not enter there (tests).
 extern const uintptr_t *process_initial_stack;
+
+/// brk(0) at process_entry, before libc's malloc moved it; 0 in a process
+/// that did not enter there.
+extern const uintptr_t process_initial_break;
+
+/// The end of this executable's image (the linker's `_end`): where the kernel
+/// starts the brk of a static PIE it did not move.
+uintptr_t process_image_end(void);
 
 /// prctl(PR_SET_MM, PR_SET_MM_MAP, map, sizeof *map, 0).
 long kernel_set_mm_map(const struct prctl_mm_map *map);

@@ -20,14 +20,23 @@ struct handoff_block {
     uint32_t drop_capabilities;
     struct { uint32_t version; int32_t pid; } capability_header;
     struct { uint32_t effective, permitted, inheritable; } capability_data[2];
-    /// Where the i386 program starts, and its initial stack pointer.
-    uint32_t entry;
-    uint32_t stack_pointer;
+    /// Where 32-bit mode starts, its stack pointer, and the three registers
+    /// that need not start at 0: either the program's entry and initial
+    /// stack (all three 0), or __kernel_vsyscall making munmap of this page
+    /// (EAX the call, EBX this page, ECX its size) with the stack pointer on
+    /// a StartFrame, which rt_sigreturn turns into the program's start.
+    uint32_t start_ip;
+    uint32_t start_sp;
+    uint32_t start_eax, start_ebx, start_ecx;
     uint32_t mxcsr;
     /// Written to standard error, followed by exit status 126, if the process
     /// memory map cannot be set at all.
     uint32_t failure_message_length;
     char failure_message[256];
+    /// "/proc/self/clear_refs" and "5": resets VmHWM, the peak the loader's
+    /// own pages set, to what is resident once they are gone.
+    char peak_reset_path[24];
+    char peak_reset_value[4];
     /// The auxiliary vector memory_map[*].auxv points to.
     uint8_t auxv[512];
 };
@@ -40,11 +49,12 @@ static inline uint64_t *handoff_block_auxv(struct handoff_block *block) {
 /// The trampoline's code (mode_switch.S): position independent, to be copied
 /// into its own page, `*size` bytes. Entered with the block's address, it
 /// unmaps the loader, sets the process memory
-/// map, closes the program file, drops capabilities if asked, and enters
-/// 32-bit compatibility mode (CS 0x23) at `entry` in the state a native i386
-/// exec gives `_start`: DS/ES/SS 0x2b, FS/GS 0, every general register 0,
-/// EFLAGS 0x202, x87 reset (control word 0x37f), MXCSR 0x1f80, XMM registers
-/// zeroed. It never returns.
+/// map, closes the program file, drops capabilities if asked, resets VmHWM,
+/// and enters 32-bit compatibility mode (CS 0x23) at `start_ip` with
+/// DS/ES/SS 0x2b, FS/GS 0, general registers 0 but the three start_*
+/// ones, EFLAGS 0x202, x87 reset (control word 0x37f), MXCSR 0x1f80, XMM
+/// registers zeroed: the state a native i386 exec gives `_start`. It never
+/// returns.
 const void *handoff_trampoline_code(uint64_t *size);
 
 #endif
