@@ -207,11 +207,11 @@ median() {
 # startup_command <runner or reference>: the command line whose start-up is timed.
 startup_command() {
     case "$1" in
+    native | loader | loader-novdso | qemu) echo "$(runner_prefix "$1") ./noop" ;;
     glibc-noop) echo "./noop64" ;;
     bare-exit)  echo "./bare_exit" ;;
     native-*)   echo "./${1#native-}" ;;
     loader-*)   echo "$out_dir/elf32-exec ./${1#loader-}" ;;
-    *)          echo "$(runner_prefix "$1") ./noop" ;;
     esac
 }
 

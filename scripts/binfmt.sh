@@ -35,6 +35,8 @@
 # elf32-exec's own unless --all (any of them makes an i386 ./prog run
 # through an interpreter).
 set -euo pipefail
+# setcap and getcap live in sbin, which a caller's PATH may lack.
+export PATH="$PATH:/usr/sbin:/sbin"
 
 name=elf32-exec
 binfmt=/proc/sys/fs/binfmt_misc
@@ -62,10 +64,12 @@ ensure_mounted() {
 # i386_handlers [--all]: the enabled entries (other than ours, unless --all)
 # whose magic is i386 ELF: ELF, 32-bit, little-endian (7f454c460101) with
 # e_machine EM_386 (bytes 18-19, 0300), whatever e_type; qemu-arm's entry
-# differs in e_machine. Nothing when binfmt_misc is not mounted.
+# differs in e_machine. Nothing when binfmt_misc is not mounted or is
+# disabled as a whole (its status file says so).
 i386_handlers() {
     local entry magic all=0
-    [[ ${1:-} == --all ]] && all=1
+    case "${1:-}" in --all) all=1 ;; "") ;; *) die "unknown option $1 (see --help)" ;; esac
+    grep -qsx enabled "$binfmt/status" || return 0
     for entry in "$binfmt"/*; do
         [[ -f $entry ]] || continue
         case "${entry##*/}" in register | status) continue ;; esac
@@ -90,10 +94,18 @@ give_capability() {
 }
 
 # has_capability FILE: whether FILE carries cap_checkpoint_restore.
-has_capability() { command -v getcap >/dev/null && getcap "$1" 2>/dev/null | grep -q cap_checkpoint_restore; }
+has_capability() { getcap "$1" 2>/dev/null | grep -q cap_checkpoint_restore; }
 
 # check_flags FLAGS: dies unless FLAGS are binfmt_misc's letters.
 check_flags() { [[ $1 =~ ^[POCF]*$ ]] || die "flags must be letters from POCF, not '$1'"; }
+
+# installed_interpreter: elf32-exec on PATH, symlinks resolved.
+installed_interpreter() {
+    local found
+    found="$(command -v elf32-exec || true)"
+    [[ -n $found ]] || die "elf32-exec is not on PATH; install it or pass --interpreter PATH"
+    readlink -f "$found"
+}
 
 # line: the registration line, for an interpreter path given as is (it need
 # not exist here: the package builds it for /usr/bin/elf32-exec).
@@ -107,11 +119,7 @@ line() {
         esac
     done
     check_flags "$flags"
-    if [[ -z $interpreter ]]; then
-        interpreter="$(command -v elf32-exec || true)"
-        [[ -n $interpreter ]] || die "elf32-exec is not on PATH; pass --interpreter PATH"
-        interpreter="$(readlink -f "$interpreter")"
-    fi
+    [[ -n $interpreter ]] || interpreter="$(installed_interpreter)"
     [[ $interpreter == /* ]] || die "the interpreter must be an absolute path, not '$interpreter'"
     [[ $interpreter != *:* ]] || die "the interpreter path must not contain ':'"
     entry_line "$interpreter" "$flags"
@@ -130,10 +138,7 @@ install() {
         esac
     done
     check_flags "$flags"
-    if [[ -z $interpreter ]]; then
-        interpreter="$(command -v elf32-exec || true)"
-        [[ -n $interpreter ]] || die "elf32-exec is not on PATH; install it or pass --interpreter PATH"
-    fi
+    [[ -n $interpreter ]] || interpreter="$(installed_interpreter)"
     interpreter="$(readlink -f "$interpreter")"
     [[ -x $interpreter ]] || die "$interpreter is not executable"
     ((EUID == 0)) || die "registering needs root (binfmt_misc is written by root)"
@@ -178,7 +183,9 @@ status() {
         echo "$name:"; sed 's/^/  /' "$binfmt/$name"
         local interpreter
         interpreter="$(sed -n 's/^interpreter //p' "$binfmt/$name")"
-        if has_capability "$interpreter"; then
+        if ! command -v getcap >/dev/null; then
+            echo "  (getcap is missing, Debian: libcap2-bin: cannot tell whether $interpreter has cap_checkpoint_restore)"
+        elif has_capability "$interpreter"; then
             echo "  $interpreter has cap_checkpoint_restore: programs see themselves as /proc/self/exe"
         else
             echo "  $interpreter has no cap_checkpoint_restore: /proc/self/exe names elf32-exec for users other than root"

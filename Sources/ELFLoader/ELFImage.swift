@@ -33,7 +33,7 @@ public struct ProgramHeader: Equatable, Sendable {
     }
 
     /// One past the last byte in memory, in 64 bits so that it cannot wrap.
-    var memoryEnd: UInt64 { UInt64(virtualAddress) + UInt64(memorySize) }
+    public var memoryEnd: UInt64 { UInt64(virtualAddress) + UInt64(memorySize) }
 }
 
 /// The header fields the loader uses, and the program headers.

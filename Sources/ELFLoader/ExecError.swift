@@ -97,4 +97,4 @@ func describe(_ span: Range<UInt64>) -> String {
     "0x\(hex(span.lowerBound))-0x\(hex(span.upperBound))"
 }
 
-func hex<I: BinaryInteger>(_ value: I) -> String { String(value, radix: 16) }
+public func hex<I: BinaryInteger>(_ value: I) -> String { String(value, radix: 16) }

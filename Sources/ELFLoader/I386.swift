@@ -56,8 +56,8 @@ public enum I386 {
     /// Everything of the 64-bit world lies in [4 GiB, TASK_SIZE_MAX).
     static let above4GiB: Range<UInt64> = 0x1_0000_0000..<0x7FFF_FFFF_F000
 
-    static func pageDown(_ value: UInt64) -> UInt64 { value & ~(pageSize - 1) }
-    static func pageUp(_ value: UInt64) -> UInt64 { (value + pageSize - 1) & ~(pageSize - 1) }
+    public static func pageDown(_ value: UInt64) -> UInt64 { value & ~(pageSize - 1) }
+    public static func pageUp(_ value: UInt64) -> UInt64 { (value + pageSize - 1) & ~(pageSize - 1) }
 }
 
 /// The auxiliary vector's entry types (<linux/auxvec.h>, asm/auxvec.h).

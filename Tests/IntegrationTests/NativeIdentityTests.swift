@@ -48,4 +48,30 @@ final class NativeIdentityTests: XCTestCase {
         let loaded = try copies.run([copies.loader.path, copies.program.path])
         XCTAssertEqual(loaded, native, "\(variant)/reexec as uid 65534 under elf32-exec differs from native")
     }
+
+    /// With the cap_checkpoint_restore file capability (what `binfmt.sh
+    /// install` and the package give the loader), an ordinary user's program
+    /// is its own /proc/self/exe: readlink of it names the program (what
+    /// perl's $^X relies on), a re-exec through it starts the program itself,
+    /// and the capability reaches neither the program's capability sets nor
+    /// its AT_SECURE.
+    func testUnprivilegedWithCapability() throws {
+        let setcap = URL(fileURLWithPath: "/usr/sbin/setcap")
+        guard FileManager.default.isExecutableFile(atPath: setcap.path) else {
+            throw XCTSkip("\(setcap.path) is missing (Debian: libcap2-bin)")
+        }
+        if case .failure(let error) = Harness.nativeRunner {
+            throw XCTSkip("cannot compare with a native run: \(error)")
+        }
+        for (name, arguments) in [("identity", ["a b"]), ("reexec", []), ("auxv", [])] {
+            let copies = try UnprivilegedCopies(of: try Harness.program(name, variant: variant))
+            defer { copies.remove() }
+            let given = try Harness.run(setcap, ["cap_checkpoint_restore+ep", copies.loader.path])
+            XCTAssertEqual(given.ending, .exited(0), given.description)
+            let native = try copies.run([copies.program.path] + arguments)
+            let loaded = try copies.run([copies.loader.path, copies.program.path] + arguments)
+            XCTAssertEqual(native.ending, .exited(0), native.description)
+            XCTAssertEqual(loaded, native, "\(name) as uid 65534 under elf32-exec with cap_checkpoint_restore differs from native")
+        }
+    }
 }

@@ -198,9 +198,11 @@ final class PackageTests: XCTestCase {
         }
 
         if case .failure(let error) = BinfmtTests.privateBinfmt { throw XCTSkip("no private binfmt_misc instance: \(error)") }
-        // In a private instance: elf32-exec itself, qemu-i386 (matches),
+        // In a private instance: elf32-exec itself (only with --all), qemu-i386
+        // (matches), an ET_DYN-only i386 entry without a mask (matches),
         // qemu-arm (another machine), a disabled i386 entry, an extension entry.
-        let magic = "\\x7fELF\\x01\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00"
+        let ident = "\\x7fELF\\x01\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00"
+        let magic = ident + "\\x02\\x00"
         let mask = "\\xff\\xff\\xff\\xff\\xff\\xfe\\xfe\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff"
         let commands = """
             set -e
@@ -211,14 +213,17 @@ final class PackageTests: XCTestCase {
             echo ':qemu-arm:M::\(magic)\\x28\\x00:\(mask):/usr/libexec/qemu-binfmt/arm-binfmt-P:P' >$r
             echo ':old-i386:M::\(magic)\\x03\\x00:\(mask):/usr/bin/old-i386:' >$r
             echo 0 >/proc/sys/fs/binfmt_misc/old-i386
+            echo ':dyn-i386:M::\(ident)\\x03\\x00\\x03\\x00::/usr/bin/dyn-i386:' >$r
             echo ':text:E::txt::/usr/bin/cat:' >$r
             bash "$BINFMT" i386-handlers
+            echo --
+            bash "$BINFMT" i386-handlers --all
             """
         let result = try Harness.run(
             URL(fileURLWithPath: "/usr/bin/unshare"), ["--user", "--map-root-user", "--mount", "/bin/bash", "-c", commands],
             environment: ["BINFMT": binfmt])
         XCTAssertEqual(result.ending, .exited(0), result.description)
-        XCTAssertEqual(result.stdout, "qemu-i386\n", result.description)
+        XCTAssertEqual(result.stdout, "dyn-i386\nqemu-i386\n--\ndyn-i386\nelf32-exec\nqemu-i386\n", result.description)
     }
 
     /// Install, reinstall, remove and purge in throw-away roots
