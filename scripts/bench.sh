@@ -378,12 +378,18 @@ binfmt_loop() {
         mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || exit 3
         "$1" line --interpreter "$2" >/proc/sys/fs/binfmt_misc/register || exit 4
         loaded=$(loop)
-        echo "$native $loaded"'
-    local result
+        strace -f -c -o "$3" ./bare32 >/dev/null 2>&1
+        calls=$(awk "/total/ { n += \$(NF-1) } END { print n }" "$3")
+        echo "$native $loaded $calls"'
+    local result native loaded calls flags
+    flags="$("$repo_root/scripts/binfmt.sh" line --interpreter "$out_dir/elf32-exec")"
     if result="$(unshare --user --map-root-user --mount bash -c "$script" bash \
-        "$repo_root/scripts/binfmt.sh" "$out_dir/elf32-exec" 2>/dev/null)"; then
-        awk -v n="${result% *}" -v l="${result#* }" 'BEGIN {
+        "$repo_root/scripts/binfmt.sh" "$out_dir/elf32-exec" "$raw_dir/strace.binfmt" 2>/dev/null)"; then
+        read -r native loaded calls <<<"$result"
+        awk -v n="$native" -v l="$loaded" 'BEGIN {
             printf "500 x ./noop-dynamic from a shell: native %d ms, through binfmt_misc %d ms (%.2f×).\n", n, l, l / n }'
+        echo "Through binfmt_misc (flags ${flags##*:}):" \
+            "$((calls - $(awk '/total/ { n += $(NF-1) } END { print n }' "$raw_dir/strace.native"))) system calls of its own per exec of ./bare32."
     else
         echo "500 x ./noop-dynamic through binfmt_misc: not measured (no private binfmt_misc instance here)."
     fi

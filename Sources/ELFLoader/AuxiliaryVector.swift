@@ -35,10 +35,7 @@ public struct KernelAuxiliaryValues: Equatable, Sendable {
     public var rseqAlignment: UInt32?
     /// Entries every process gets; the defaults are USER_HZ and root.
     public var clockTicks: UInt32 = 100
-    public var uid: UInt32 = 0
-    public var euid: UInt32 = 0
-    public var gid: UInt32 = 0
-    public var egid: UInt32 = 0
+    public var uid: UInt32 = 0, euid: UInt32 = 0, gid: UInt32 = 0, egid: UInt32 = 0
     public var secure: UInt32 = 0
 
     public init() {}

@@ -32,8 +32,8 @@ public struct CompatVDSO: Equatable, Sendable {
             for vvar in vvars { lowest = min(lowest, vvar.range.lowerBound) }
             vvarSize = vdso64.range.lowerBound - lowest
         }
-        for mapping in vvars + (vdso64.map { [$0] } ?? []) {
-            try Memory.unmap(at: mapping.range.lowerBound, length: UInt64(mapping.range.count))
+        for range in adjacentRangesMerged((vvars + (vdso64.map { [$0] } ?? [])).map { $0.range }) {
+            try Memory.unmap(at: range.lowerBound, length: UInt64(range.count))
         }
 
         // Where a native process would have it: a compat mmap of about the same
@@ -59,6 +59,19 @@ public struct CompatVDSO: Equatable, Sendable {
         let image = Array(UnsafeRawBufferPointer(start: header, count: Int(imageSize)))
         let signalReturn = dynamicSymbol(Array("__kernel_rt_sigreturn".utf8), in: image)
         return CompatVDSO(base: UInt32(base), entry: UInt32(base) + entry, signalReturn: signalReturn.map { UInt32(base) + $0 })
+    }
+
+    /// `ranges` in address order, those that touch joined: one munmap each.
+    static func adjacentRangesMerged(_ ranges: [Range<UInt64>]) -> [Range<UInt64>] {
+        var merged: [Range<UInt64>] = []
+        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = merged.last, last.upperBound == range.lowerBound {
+                merged[merged.count - 1] = last.lowerBound..<range.upperBound
+            } else {
+                merged.append(range)
+            }
+        }
+        return merged
     }
 
     /// The value of the dynamic symbol `name` in the vDSO `image`, found

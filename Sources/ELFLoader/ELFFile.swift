@@ -7,28 +7,38 @@ public enum ELFFile {
     /// The smallest file that can hold an Elf32_Ehdr.
     static let headerSize: UInt64 = 52
 
-    /// Reads the i386 ELF behind `descriptor`, `fileSize` bytes long.
-    public static func read(descriptor: FileDescriptor, fileSize: UInt64) throws(ExecError) -> ELFImage {
-        // Only a file too short for a header needs its first bytes read here.
-        let prefix = fileSize < headerSize ? try descriptor.read(count: 4, at: 0) : []
-        try checkSize(prefix: prefix[...], fileSize: fileSize)
-        return try withLibELF(elf_begin(descriptor.rawValue, ELF_C_READ, nil)) { elf throws(ExecError) in
-            try image(of: elf, fileSize: fileSize)
+    /// How much of the file is read before libelf sees it: one page holds the
+    /// header and program headers of every toolchain's output.
+    static let headSize: UInt64 = 4096
+
+    /// Reads the i386 ELF behind `descriptor`, `fileSize` bytes long, whose
+    /// first bytes (up to `headSize`) are `head`. libelf reads the header and
+    /// program headers from `head` when it holds them (one pread for the
+    /// whole step), else from the file.
+    public static func read(descriptor: FileDescriptor, fileSize: UInt64, head: [UInt8]) throws(ExecError) -> ELFImage {
+        try checkSize(prefix: head.prefix(4), fileSize: fileSize)
+        guard programHeadersEnd(in: head) <= UInt64(head.count) else {
+            return try withLibELF(elf_begin(descriptor.rawValue, ELF_C_READ, nil)) { elf throws(ExecError) in
+                try image(of: elf, fileSize: fileSize)
+            }
         }
+        return try withLibELF(memory: head) { elf throws(ExecError) in try image(of: elf, fileSize: fileSize) }
     }
 
     /// Reads an i386 ELF held in memory (tests and fuzzing use this path).
     public static func read(bytes: [UInt8]) throws(ExecError) -> ELFImage {
         try checkSize(prefix: bytes.prefix(4), fileSize: UInt64(bytes.count))
-        var copy = bytes  // libelf takes a mutable buffer, even to read
-        let size = copy.count
-        return try copy.withUnsafeMutableBytes { buffer in
-            Result { () throws(ExecError) in
-                try withLibELF(elf_memory(buffer.baseAddress!.assumingMemoryBound(to: CChar.self), size)) { elf throws(ExecError) in
-                    try image(of: elf, fileSize: UInt64(size))
-                }
-            }
-        }.get()
+        return try withLibELF(memory: bytes) { elf throws(ExecError) in try image(of: elf, fileSize: UInt64(bytes.count)) }
+    }
+
+    /// Where e_phoff and e_phnum say the program header table ends: read raw,
+    /// only to choose what libelf reads from (libelf checks the fields).
+    static func programHeadersEnd(in head: [UInt8]) -> UInt64 {
+        func field(_ offset: Int, _ size: Int) -> UInt64 {
+            head[offset..<offset + size].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        }
+        guard head.count >= Int(headerSize) else { return .max }
+        return field(28, 4) + field(44, 2) * UInt64(I386.programHeaderSize)  // e_phoff + e_phnum * sizeof(Elf32_Phdr)
     }
 
     /// Refuses a file too short for an ELF header before libelf sees it
@@ -49,6 +59,16 @@ public enum ELFFile {
         guard let elf = open() else { throw .invalidELF(.libelf(lastLibELFError())) }
         defer { elf_end(elf) }
         return try body(elf)
+    }
+
+    private static func withLibELF<T>(memory bytes: [UInt8], _ body: (OpaquePointer) throws(ExecError) -> T) throws(ExecError) -> T {
+        var copy = bytes  // libelf takes a mutable buffer, even to read
+        let size = copy.count
+        return try copy.withUnsafeMutableBytes { buffer in
+            Result { () throws(ExecError) in
+                try withLibELF(elf_memory(buffer.baseAddress!.assumingMemoryBound(to: CChar.self), size), body)
+            }
+        }.get()
     }
 
     private static func image(of elf: OpaquePointer, fileSize: UInt64) throws(ExecError) -> ELFImage {

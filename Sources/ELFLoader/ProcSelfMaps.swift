@@ -10,9 +10,10 @@ struct MappingEntry: Equatable {
 }
 
 enum ProcSelfMaps {
-    /// Reads /proc/self/maps.
-    static func read() throws(ExecError) -> [MappingEntry] {
-        parse(try SmallFile.read(Array("/proc/self/maps".utf8)))
+    /// Reads /proc/self/maps up to its [vdso] line: the lines are in address
+    /// order, and what the loader needs ends there.
+    static func readThroughVDSO() throws(ExecError) -> [MappingEntry] {
+        parse(try SmallFile.read(Array("/proc/self/maps".utf8)) { parse($0).contains { $0.named("[vdso]") } })
     }
 
     /// Parses lines of the form `start-end perms offset dev inode    name`,

@@ -19,7 +19,9 @@ public struct ProcessStart: Equatable, Sendable {
     public var auxiliary: KernelAuxiliaryValues
     /// AT_EXECFN names this executable itself: elf32-exec was run by name
     /// (or re-executed through /proc/self/exe), not by binfmt_misc for a
-    /// program or script at that path.
+    /// program or script at that path. Not looked up (false) when AT_FLAGS'
+    /// P bit or AT_EXECFD already say binfmt_misc: two stat calls saved on
+    /// every exec through the default entry.
     public var execFilenameIsLoader: Bool
     public var personality: UInt32
     /// /proc/sys/kernel/randomize_va_space: 0 none, 1 stack/mmap/vDSO,
@@ -103,7 +105,8 @@ public struct ProcessStart: Equatable, Sendable {
         return ProcessStart(
             arguments: arguments, environment: environment, execFilename: execFilename,
             flags: entries.flags, execFD: entries.execFD, auxiliary: entries.kernel,
-            execFilenameIsLoader: namesThisExecutable(execFilename),
+            execFilenameIsLoader: entries.flags & preserveArgv0 == 0 && entries.execFD == nil
+                && namesThisExecutable(execFilename),
             personality: ProcessControl.currentPersonality(),
             randomizeVASpace: randomizeVASpaceLevel(),
             ownBreakMoved: process_initial_break != I386.pageUp(UInt64(process_image_end())),

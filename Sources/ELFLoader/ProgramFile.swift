@@ -5,6 +5,15 @@ import LinuxCalls
 struct ProgramFile {
     let descriptor: FileDescriptor
     let size: UInt64
+    /// The file's first bytes, up to ELFFile.headSize: the header, the
+    /// program headers and usually PT_INTERP, read in one call.
+    let head: [UInt8]
+
+    private init(descriptor: FileDescriptor, status: stat) throws(ExecError) {
+        self.descriptor = descriptor
+        size = UInt64(status.st_size)
+        head = try descriptor.read(count: Int(min(size, ELFFile.headSize)), at: 0)
+    }
 
     /// Opens `path` for loading, refusing what execve would refuse: a missing
     /// file, something other than a regular file, no execute permission, a
@@ -23,7 +32,7 @@ struct ProgramFile {
             let status = try descriptor.status()
             try checkRegular(status)
             if try descriptor.fileSystemFlags() & 8 != 0 { throw ExecError.noExecMount }  // ST_NOEXEC
-            return ProgramFile(descriptor: descriptor, size: UInt64(status.st_size))
+            return try ProgramFile(descriptor: descriptor, status: status)
         } catch {
             descriptor.close()
             throw error
@@ -35,7 +44,7 @@ struct ProgramFile {
     static func adopt(_ descriptor: FileDescriptor) throws(ExecError) -> ProgramFile {
         let status = try descriptor.status()
         try checkRegular(status)
-        return ProgramFile(descriptor: descriptor, size: UInt64(status.st_size))
+        return try ProgramFile(descriptor: descriptor, status: status)
     }
 
     /// The file's absolute path, as the kernel knows it.
@@ -46,7 +55,7 @@ struct ProgramFile {
     /// Reads and checks the ELF image; closes the file if it is no good.
     func readImage() throws(ExecError) -> ELFImage {
         do throws(ExecError) {
-            let image = try ELFFile.read(descriptor: descriptor, fileSize: size)
+            let image = try ELFFile.read(descriptor: descriptor, fileSize: size, head: head)
             try image.validate()
             return image
         } catch {
@@ -57,7 +66,9 @@ struct ProgramFile {
 
     /// The interpreter path the PT_INTERP `header` holds.
     func interpreterPath(at header: ProgramHeader) throws(ExecError) -> [UInt8] {
-        try ELFImage.interpreterPath(fromSegment: try descriptor.read(count: Int(header.fileSize), at: UInt64(header.offset)))
+        let start = Int(header.offset), end = Int(header.offset) + Int(header.fileSize)
+        let bytes = end <= head.count ? Array(head[start..<end]) : try descriptor.read(count: Int(header.fileSize), at: UInt64(header.offset))
+        return try ELFImage.interpreterPath(fromSegment: bytes)
     }
 
     /// Whether `path` names something that exists.

@@ -162,7 +162,7 @@ struct RecordDirectory {
     func read(_ name: [UInt8]) throws(ExecError) -> [UInt8] {
         let file = try open(name, O_RDONLY)
         defer { file.close() }
-        return try file.readToEnd(limit: 8192)
+        return try file.readToEnd(limit: 8192, until: { _ in false })
     }
 
     func rename(_ from: [UInt8], to: [UInt8]) throws(ExecError) {

@@ -228,24 +228,21 @@ extension FuzzPipeline {
             check(rest.contains(0), "string at 0x\(hex(address)) runs off the top")
             return Array(rest.prefix { $0 != 0 })
         }
+        /// Checks the NULL-terminated pointer array at `cursor` and moves past it.
+        func checkPointers(_ cursor: inout UInt32, to strings: [[UInt8]], in area: Range<UInt32>, _ name: String) {
+            for expected in strings {
+                let address = word(cursor)
+                check(area.contains(address), "\(name) pointer outside its strings")
+                check(string(address) == expected, "\(name) string differs")
+                cursor += 4
+            }
+            check(word(cursor) == 0, "\(name) not NULL-terminated")
+            cursor += 4
+        }
         check(word(sp) == UInt32(arguments.count), "argc")
         var cursor = sp + 4
-        for argument in arguments {
-            let address = word(cursor)
-            check(stack.arguments.contains(address), "argv pointer outside the argument strings")
-            check(string(address) == argument, "argv string differs")
-            cursor += 4
-        }
-        check(word(cursor) == 0, "argv not NULL-terminated")
-        cursor += 4
-        for variable in environment {
-            let address = word(cursor)
-            check(stack.environment.contains(address), "envp pointer outside the environment strings")
-            check(string(address) == variable, "envp string differs")
-            cursor += 4
-        }
-        check(word(cursor) == 0, "envp not NULL-terminated")
-        cursor += 4
+        checkPointers(&cursor, to: arguments, in: stack.arguments, "argv")
+        checkPointers(&cursor, to: environment, in: stack.environment, "envp")
         let auxStart = Int(cursor - sp)
         check(Array(stack.bytes[auxStart..<auxStart + stack.auxiliaryVector.count]) == stack.auxiliaryVector,
               "the stack's auxv differs from the saved auxv")

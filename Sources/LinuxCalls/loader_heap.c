@@ -1,4 +1,4 @@
-// The freestanding loader's malloc: a bump allocator over chunks from mmap,
+// The freestanding loader's malloc: a bump allocator over 1 MiB chunks,
 // replacing musl's (which musl supports in a static link). An exec allocates
 // a few hundred KiB in all and is over in well under a millisecond, while
 // musl's malloc gives each group of slots back to the kernel the moment it
@@ -19,13 +19,21 @@ enum { header_size = 16, chunk_size = 1 << 20 };
 
 static uintptr_t next, end;
 
+// The first chunk: in .bss, so that the kernel's exec maps it (one mmap
+// less per exec); pages cost only when touched.
+static _Alignas(16) unsigned char first_chunk[chunk_size];
+
 static size_t block_size(void *block) { return ((size_t *)block)[-1]; }
 
 static void *allocate(size_t size, size_t alignment) {
     if (alignment < header_size) alignment = header_size;
     if (size > SIZE_MAX / 2 || alignment > chunk_size) { errno = ENOMEM; return NULL; }
+    if (next == 0) {
+        next = (uintptr_t)first_chunk;
+        end = next + chunk_size;
+    }
     uintptr_t start = (next + header_size + alignment - 1) & ~(alignment - 1);
-    if (next == 0 || start + size > end) {
+    if (start + size > end) {
         size_t length = size + header_size + alignment;
         length = length > chunk_size ? (length + 4095) & ~(size_t)4095 : chunk_size;
         void *chunk = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

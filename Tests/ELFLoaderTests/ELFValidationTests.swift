@@ -1,19 +1,20 @@
 // ELFFile.read(bytes:) and ELFImage.validate() on real ELF bytes.
 
+import ELFTestSupport
 import XCTest
 @testable import ELFLoader
 
 final class ELFValidationTests: XCTestCase {
     /// The default file with its program header `index` replaced.
     private func withHeader(_ index: Int, _ header: ProgramHeader, entry: UInt32? = nil) -> [UInt8] {
-        ELFBuilder.valid {
+        CraftedELF {
             $0.programHeaders[index] = header
             if let entry { $0.entry = entry }
         }.bytes
     }
 
     private func withLoads(_ loads: [ProgramHeader], entry: UInt32, type: UInt16 = 2) -> [UInt8] {
-        ELFBuilder.valid {
+        CraftedELF {
             $0.programHeaders = loads + [gnuStack]
             $0.entry = entry
             $0.type = type
@@ -23,16 +24,16 @@ final class ELFValidationTests: XCTestCase {
     // MARK: The header
 
     func testValidExecutableIsReadExactly() throws {
-        let image = try ELFFile.read(bytes: ELFBuilder().bytes)
+        let image = try ELFFile.read(bytes: CraftedELF().bytes)
         XCTAssertNoThrow(try image.validate())
         XCTAssertEqual(image, ELFImage(
-            type: .executable, entry: 0x0804_9010, programHeaderOffset: 52,
+            type: .executable, entry: 0x0804_9000, programHeaderOffset: 52,
             programHeaders: [
                 ProgramHeader(type: 1, flags: 4, offset: 0, virtualAddress: 0x0804_8000, fileSize: 0x100, memorySize: 0x100, alignment: 0x1000),
-                ProgramHeader(type: 1, flags: 5, offset: 0x1000, virtualAddress: 0x0804_9000, fileSize: 0x200, memorySize: 0x200, alignment: 0x1000),
-                ProgramHeader(type: 0x6474_e551, flags: 6, offset: 0, virtualAddress: 0, fileSize: 0, memorySize: 0, alignment: 0x1000),
+                ProgramHeader(type: 1, flags: 5, offset: 0x1000, virtualAddress: 0x0804_9000, fileSize: 0x100, memorySize: 0x100, alignment: 0x1000),
+                ProgramHeader(type: 0x6474_e551, flags: 6, offset: 0, virtualAddress: 0, fileSize: 0, memorySize: 0, alignment: 16),
             ],
-            fileSize: 0x1200))
+            fileSize: 0x1100))
         XCTAssertEqual(image.loadSegments.map(\.virtualAddress), [0x0804_8000, 0x0804_9000])
         XCTAssertNil(image.interpreterHeader)
     }
@@ -51,7 +52,7 @@ final class ELFValidationTests: XCTestCase {
 
     func testShortELFIsTruncated() {
         for size in [4, 16, 40, 51] {
-            XCTAssertEqual(refusal(Array(ELFBuilder().bytes.prefix(size))), .truncatedHeader, "\(size) bytes")
+            XCTAssertEqual(refusal(Array(CraftedELF().bytes.prefix(size))), .truncatedHeader, "\(size) bytes")
         }
         XCTAssertEqual(ELFError.truncatedHeader.description, "file too short for an ELF header")
     }
@@ -67,76 +68,76 @@ final class ELFValidationTests: XCTestCase {
     }
 
     func testELF64IsWrongClass() {
-        let error = refusal(ELFBuilder.valid { $0.elfClass = 2 }.bytes)
+        let error = refusal(CraftedELF { $0.elfClass = 2 }.bytes)
         XCTAssertEqual(error, .wrongClass(2))
         XCTAssertEqual(error?.description, "64-bit ELF (ELFCLASS64); elf32-exec runs 32-bit i386 programs")
     }
 
     func testBigEndianIsWrongByteOrder() {
-        let error = refusal(ELFBuilder.valid { $0.byteOrder = 2 }.bytes)
+        let error = refusal(CraftedELF { $0.byteOrder = 2 }.bytes)
         XCTAssertEqual(error, .wrongByteOrder(2))
         XCTAssertEqual(error?.description, "big-endian ELF; i386 programs are little-endian")
     }
 
     func testWrongMachine() {
         for (machine, name) in [(UInt16(62), "x86-64"), (40, "ARM")] {
-            let error = refusal(ELFBuilder.valid { $0.machine = machine }.bytes)
+            let error = refusal(CraftedELF { $0.machine = machine }.bytes)
             XCTAssertEqual(error, .wrongMachine(machine))
             XCTAssertEqual(error?.description, "not an i386 program (machine \(name))")
         }
     }
 
     func testWrongHeaderVersion() {
-        XCTAssertEqual(refusal(ELFBuilder.valid { $0.version = 0 }.bytes), .wrongVersion(0))
-        XCTAssertEqual(refusal(ELFBuilder.valid { $0.version = 2 }.bytes), .wrongVersion(2))
+        XCTAssertEqual(refusal(CraftedELF { $0.version = 0 }.bytes), .wrongVersion(0))
+        XCTAssertEqual(refusal(CraftedELF { $0.version = 2 }.bytes), .wrongVersion(2))
         XCTAssertEqual(ELFError.wrongVersion(2).description, "unsupported ELF version 2")
     }
 
     /// libelf itself does not recognise an ELF whose e_ident[EI_VERSION] is not EV_CURRENT.
     func testWrongIdentVersionIsNotELF() {
-        XCTAssertEqual(refusal(ELFBuilder.valid { $0.identVersion = 2 }.bytes), .notELF)
+        XCTAssertEqual(refusal(CraftedELF { $0.identVersion = 2 }.bytes), .notELF)
     }
 
     func testRelocatableAndCoreAreWrongType() {
-        let relocatable = refusal(ELFBuilder.valid { $0.type = 1 }.bytes)
+        let relocatable = refusal(CraftedELF { $0.type = 1 }.bytes)
         XCTAssertEqual(relocatable, .wrongType(1))
         XCTAssertEqual(relocatable?.description, "not an executable (ELF type ET_REL, an object file)")
-        let core = refusal(ELFBuilder.valid { $0.type = 4 }.bytes)
+        let core = refusal(CraftedELF { $0.type = 4 }.bytes)
         XCTAssertEqual(core, .wrongType(4))
         XCTAssertEqual(core?.description, "not an executable (ELF type ET_CORE, a core dump)")
     }
 
     func testProgramHeaderEntrySize() {
-        XCTAssertEqual(refusal(ELFBuilder.valid { $0.programHeaderEntrySize = 56 }.bytes), .badProgramHeaderSize(56))
+        XCTAssertEqual(refusal(CraftedELF { $0.programHeaderEntrySize = 56 }.bytes), .badProgramHeaderSize(56))
     }
 
     func testProgramHeaderCount() {
-        XCTAssertEqual(refusal(ELFBuilder.valid { $0.programHeaderCount = 0 }.bytes), .badProgramHeaderCount(0))
-        XCTAssertEqual(refusal(ELFBuilder.valid { $0.programHeaderCount = 200; $0.fileSize = 0x2000 }.bytes), .badProgramHeaderCount(200))
+        XCTAssertEqual(refusal(CraftedELF { $0.programHeaderCount = 0 }.bytes), .badProgramHeaderCount(0))
+        XCTAssertEqual(refusal(CraftedELF { $0.programHeaderCount = 200; $0.fileSize = 0x2000 }.bytes), .badProgramHeaderCount(200))
         XCTAssertEqual(ELFError.badProgramHeaderCount(200).description, "bad program header count 200 (expected 1 to 128)")
     }
 
     func testProgramHeadersOutsideFile() {
-        XCTAssertEqual(refusal(ELFBuilder.valid { $0.programHeaderOffset = 0x11f0 }.bytes), .programHeadersOutsideFile)
-        XCTAssertEqual(refusal(ELFBuilder.valid { $0.programHeaderOffset = 0xffff_fff0 }.bytes), .programHeadersOutsideFile)
+        XCTAssertEqual(refusal(CraftedELF { $0.programHeaderOffset = 0x11f0 }.bytes), .programHeadersOutsideFile)
+        XCTAssertEqual(refusal(CraftedELF { $0.programHeaderOffset = 0xffff_fff0 }.bytes), .programHeadersOutsideFile)
     }
 
     // MARK: The program headers
 
     func testNoLoadableSegment() {
-        XCTAssertEqual(refusal(ELFBuilder.valid { $0.programHeaders = [gnuStack] }.bytes), .noLoadableSegment)
+        XCTAssertEqual(refusal(CraftedELF { $0.programHeaders = [gnuStack] }.bytes), .noLoadableSegment)
     }
 
     func testFileSizeBeyondMemorySize() {
         XCTAssertEqual(
-            refusal(withHeader(1, segment(R | X, offset: 0x1000, at: 0x0804_9000, file: 0x200, memory: 0x100))),
-            .segment(1, "file size 0x200 exceeds memory size 0x100"))
+            refusal(withHeader(1, segment(R | X, offset: 0x1000, at: 0x0804_9000, file: 0x100, memory: 0x80))),
+            .segment(1, "file size 0x100 exceeds memory size 0x80"))
     }
 
     func testFileRangeBeyondEndOfFile() {
-        let error = refusal(withHeader(1, segment(R | X, offset: 0x1000, at: 0x0804_9000, file: 0x201)))
-        XCTAssertEqual(error, .segment(1, "file range 0x1000+0x201 lies beyond the end of the file"))
-        XCTAssertEqual(error?.description, "PT_LOAD segment 1: file range 0x1000+0x201 lies beyond the end of the file")
+        let error = refusal(withHeader(1, segment(R | X, offset: 0x1000, at: 0x0804_9000, file: 0x101)))
+        XCTAssertEqual(error, .segment(1, "file range 0x1000+0x101 lies beyond the end of the file"))
+        XCTAssertEqual(error?.description, "PT_LOAD segment 1: file range 0x1000+0x101 lies beyond the end of the file")
         XCTAssertEqual(
             refusal(withHeader(1, segment(R | X, offset: 0xffff_f000, at: 0x0804_9000, file: 0x2000))),
             .segment(1, "file range 0xfffff000+0x2000 lies beyond the end of the file"))
@@ -150,15 +151,15 @@ final class ELFValidationTests: XCTestCase {
 
     func testSegmentBeyondTopOfAddressSpace() {
         XCTAssertEqual(
-            refusal(withHeader(1, segment(R | X, offset: 0x1000, at: 0xffff_d000, file: 0x200, memory: 0x1001), entry: 0xffff_d000)),
+            refusal(withHeader(1, segment(R | X, offset: 0x1000, at: 0xffff_d000, file: 0x100, memory: 0x1001), entry: 0xffff_d000)),
             .segment(1, "ends at 0xffffe001, beyond the 32-bit address space (0xffffe000)"))
         // Right up to the top is fine.
-        XCTAssertNil(refusal(withHeader(1, segment(R | X, offset: 0x1000, at: 0xffff_d000, file: 0x200, memory: 0x1000), entry: 0xffff_d000)))
+        XCTAssertNil(refusal(withHeader(1, segment(R | X, offset: 0x1000, at: 0xffff_d000, file: 0x100, memory: 0x1000), entry: 0xffff_d000)))
     }
 
     func testSegmentWrappingAround32Bits() {
         XCTAssertEqual(
-            refusal(withHeader(1, segment(R | X, offset: 0x1000, at: 0xffff_f000, file: 0x200, memory: 0x2000), entry: 0xffff_f000)),
+            refusal(withHeader(1, segment(R | X, offset: 0x1000, at: 0xffff_f000, file: 0x100, memory: 0x2000), entry: 0xffff_f000)),
             .segment(1, "ends at 0x100001000, beyond the 32-bit address space (0xffffe000)"))
     }
 
@@ -178,7 +179,7 @@ final class ELFValidationTests: XCTestCase {
 
     func testSegmentsOutOfOrder() {
         let loads = [
-            segment(R | X, offset: 0x1000, at: 0x0804_9000, file: 0x200),
+            segment(R | X, offset: 0x1000, at: 0x0804_9000, file: 0x100),
             segment(R, offset: 0, at: 0x0804_8000, file: 0x100),
         ]
         XCTAssertEqual(refusal(withLoads(loads, entry: 0x0804_9010)),
@@ -186,17 +187,17 @@ final class ELFValidationTests: XCTestCase {
     }
 
     func testEntryOutsideEveryExecutableSegment() {
-        let error = refusal(ELFBuilder.valid { $0.entry = 0x0900_0000 }.bytes)
+        let error = refusal(CraftedELF { $0.entry = 0x0900_0000 }.bytes)
         XCTAssertEqual(error, .entryNotExecutable(0x0900_0000))
         XCTAssertEqual(error?.description, "entry point 0x9000000 is outside every executable segment")
         // One past the end of the executable segment.
-        XCTAssertEqual(refusal(ELFBuilder.valid { $0.entry = 0x0804_9200 }.bytes), .entryNotExecutable(0x0804_9200))
+        XCTAssertEqual(refusal(CraftedELF { $0.entry = 0x0804_9100 }.bytes), .entryNotExecutable(0x0804_9100))
     }
 
     func testEntryInReadableSegmentNeedsReadImpliesExec() {
         // 0x8048010 lies in the R segment only.
-        XCTAssertEqual(refusal(ELFBuilder.valid { $0.entry = 0x0804_8010 }.bytes), .entryNotExecutable(0x0804_8010))
-        XCTAssertNil(refusal(ELFBuilder.valid {
+        XCTAssertEqual(refusal(CraftedELF { $0.entry = 0x0804_8010 }.bytes), .entryNotExecutable(0x0804_8010))
+        XCTAssertNil(refusal(CraftedELF {
             $0.entry = 0x0804_8010
             $0.programHeaders.removeLast()  // no PT_GNU_STACK: READ_IMPLIES_EXEC
         }.bytes))
@@ -204,13 +205,13 @@ final class ELFValidationTests: XCTestCase {
 
     func testInterpreterPathOutsideFile() {
         let interpreter = segment(R, offset: 0x11f0, at: 0x0804_81f0, file: 0x13, type: ProgramHeader.interpreter)
-        XCTAssertEqual(refusal(ELFBuilder.valid { $0.programHeaders.append(interpreter) }.bytes), .interpreterPathOutsideFile)
+        XCTAssertEqual(refusal(CraftedELF { $0.programHeaders.append(interpreter) }.bytes), .interpreterPathOutsideFile)
         var inside = interpreter
         inside.offset = 0xf0
-        XCTAssertNil(refusal(ELFBuilder.valid { $0.programHeaders.append(inside) }.bytes))
+        XCTAssertNil(refusal(CraftedELF { $0.programHeaders.append(inside) }.bytes))
         for length: UInt32 in [0, 1, 4097] {
             inside.fileSize = length
-            XCTAssertEqual(refusal(ELFBuilder.valid { $0.programHeaders.append(inside); $0.fileSize = 0x2000 }.bytes),
+            XCTAssertEqual(refusal(CraftedELF { $0.programHeaders.append(inside); $0.fileSize = 0x2000 }.bytes),
                            .interpreterPathLength(length))
         }
     }
@@ -219,9 +220,9 @@ final class ELFValidationTests: XCTestCase {
 
     func testStackPolicy() throws {
         func policy(_ headers: [ProgramHeader]) throws -> ELFImage.StackPolicy {
-            try ELFFile.read(bytes: ELFBuilder.valid { $0.programHeaders = headers }.bytes).stackPolicy
+            try ELFFile.read(bytes: CraftedELF { $0.programHeaders = headers }.bytes).stackPolicy
         }
-        let load = segment(R | X, offset: 0x1000, at: 0x0804_9000, file: 0x200)
+        let load = segment(R | X, offset: 0x1000, at: 0x0804_9000, file: 0x100)
         var executableStack = gnuStack
         executableStack.flags = R | W | X
         XCTAssertEqual(try policy([load, gnuStack]), .nonExecutable)

@@ -28,8 +28,10 @@ final class ProcSelfMapsTests: XCTestCase {
         XCTAssertEqual(ProcSelfMaps.parse([]), [])
     }
 
-    func testCurrentHasTheStack() throws {
-        let entries = try ProcSelfMaps.read()
+    func testCurrentHasTheStackAndTheVDSO() throws {
+        let entries = try ProcSelfMaps.readThroughVDSO()
+        XCTAssertTrue(entries.contains { $0.named("[vdso]") })
+        XCTAssertTrue(entries.contains { $0.nameStarts(with: "[vvar") })
         let stacks = entries.filter { $0.named("[stack]") }
         XCTAssertEqual(stacks.count, 1)
         XCTAssertFalse(stacks.first?.range.isEmpty ?? true)

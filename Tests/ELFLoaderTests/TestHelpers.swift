@@ -1,5 +1,5 @@
-// Shared helpers: a builder of minimal i386 ELF32 files in memory, and a
-// reader of the initial stack's words and strings.
+// Shared helpers: program headers for the loader's types and for CraftedELF,
+// and a reader of the initial stack's words and strings.
 
 import ELFTestSupport
 import XCTest
@@ -19,43 +19,23 @@ func segment(
 
 let gnuStack = segment(R | W, offset: 0, at: 0, file: 0, type: ProgramHeader.gnuStack)
 
-/// A minimal i386 ELF32 file: Elf32_Ehdr, the program headers at e_phoff,
-/// zero padding up to `fileSize`. The defaults make a valid static ET_EXEC.
-struct ELFBuilder {
-    var elfClass: UInt8 = 1  // ELFCLASS32
-    var byteOrder: UInt8 = 1  // ELFDATA2LSB
-    var identVersion: UInt8 = 1
-    var version: UInt32 = 1  // e_version
-    var machine: UInt16 = 3  // EM_386
-    var type: UInt16 = 2  // ET_EXEC
-    var entry: UInt32 = 0x0804_9010
-    var programHeaderEntrySize: UInt16 = 32
-    var programHeaderCount: UInt16?  // nil: programHeaders.count
-    var programHeaderOffset: UInt32 = 52
-    var programHeaders: [ProgramHeader] = [
-        segment(R, offset: 0, at: 0x0804_8000, file: 0x100),
-        segment(R | X, offset: 0x1000, at: 0x0804_9000, file: 0x200),
-        gnuStack,
-    ]
-    var fileSize = 0x1200
-
-    var bytes: [UInt8] {
-        elf32File(
-            elfClass: elfClass, byteOrder: byteOrder, identVersion: identVersion, type: type, machine: machine,
-            version: version, entry: entry, programHeaderOffset: programHeaderOffset,
-            programHeaderEntrySize: programHeaderEntrySize,
-            programHeaderCount: programHeaderCount ?? UInt16(programHeaders.count),
-            programHeaders: programHeaders.map {
-                [$0.type, $0.offset, $0.virtualAddress, $0.virtualAddress, $0.fileSize, $0.memorySize, $0.flags, $0.alignment]
-            },
-            fileSize: fileSize)
-    }
-
-    /// The default file with `change` applied.
-    static func valid(_ change: (inout ELFBuilder) -> Void = { _ in }) -> ELFBuilder {
-        var builder = ELFBuilder()
-        change(&builder)
-        return builder
+extension CraftedELF {
+    /// The file's segments as the loader reads them.
+    var programHeaders: [ProgramHeader] {
+        get {
+            segments.map {
+                ProgramHeader(
+                    type: $0.type, flags: $0.flags, offset: $0.offset, virtualAddress: $0.address,
+                    fileSize: $0.fileSize, memorySize: $0.memorySize, alignment: $0.alignment)
+            }
+        }
+        set {
+            segments = newValue.map {
+                Segment(
+                    type: $0.type, flags: $0.flags, offset: $0.offset, address: $0.virtualAddress,
+                    fileSize: $0.fileSize, memorySize: $0.memorySize, alignment: $0.alignment)
+            }
+        }
     }
 }
 

@@ -69,11 +69,13 @@ public struct FileDescriptor: Equatable, Sendable {
         return Array(bytes.prefix(filled))
     }
 
-    /// Reads from the file position to the end, at most `limit` bytes.
-    func readToEnd(limit: Int) throws(ExecError) -> [UInt8] {
+    /// Reads from the file position to the end, at most `limit` bytes, or
+    /// until `isComplete` accepts what was read (which saves the read that
+    /// would return 0).
+    func readToEnd(limit: Int, until isComplete: ([UInt8]) -> Bool) throws(ExecError) -> [UInt8] {
         var contents: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
-        while contents.count < limit {
+        while contents.count < limit && !isComplete(contents) {
             let count = try chunk.withUnsafeMutableBytes { buffer in
                 Result { () throws(ExecError) in try read(into: buffer) }
             }.get()
@@ -118,10 +120,16 @@ public struct FileDescriptor: Equatable, Sendable {
 /// The small files the loader reads whole: /proc/self/maps, stat, statm,
 /// re-exec records.
 enum SmallFile {
-    static func read(_ path: [UInt8], limit: Int = 1 << 20, flags: Int32 = 0) throws(ExecError) -> [UInt8] {
+    /// Reads `path` whole, at most `limit` bytes, or until `isComplete`
+    /// accepts what was read; by default, until its first newline: a file
+    /// of /proc or /proc/sys that holds one line.
+    static func read(
+        _ path: [UInt8], limit: Int = 1 << 20, flags: Int32 = 0,
+        until isComplete: ([UInt8]) -> Bool = { $0.contains(UInt8(ascii: "\n")) }
+    ) throws(ExecError) -> [UInt8] {
         let file = try FileDescriptor.open(path, O_RDONLY | flags)
         defer { file.close() }
-        return try file.readToEnd(limit: limit)
+        return try file.readToEnd(limit: limit, until: isComplete)
     }
 }
 
