@@ -63,13 +63,14 @@ say "loader: $loader ($(readelf -h "$loader" | awk '/Type:/{print $2}'), $(stat 
 bash "$root/scripts/build-testdata.sh" >&2
 musl-gcc -static -O1 -o "$cache/runas" "$here/runas.c"
 gcc -m32 -static -O1 -o "$cache/showmaps" "$here/showmaps.c"
+gcc -m32 -static -O1 -o "$cache/nullsel" "$here/nullsel.c"
 
 # stage DIR: the tree the checks run from (/m in a guest).
 stage() {
     rm -rf "$1"; mkdir -p "$1"
     cp -a "$root/testdata/build/static" "$root/testdata/build/dynamic" "$root/testdata/build/static-pie" "$1/"
     install -m 755 "$loader" "$1/elf32-exec"
-    install -m 755 "$cache/runas" "$cache/showmaps" "$1/"
+    install -m 755 "$cache/runas" "$cache/showmaps" "$cache/nullsel" "$1/"
     install -m 644 "$here/checks.sh" "$1/"
     chmod -R a+rX "$1"
 }
