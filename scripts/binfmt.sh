@@ -125,6 +125,16 @@ line() {
     entry_line "$interpreter" "$flags"
 }
 
+# kernel_passes_preserve_argv0: whether binfmt_misc tells the interpreter that
+# P preserved argv[0] (AT_FLAGS, Linux 5.12). Before, no interpreter can tell
+# [interpreter, program, argv0, args...] from [interpreter, program, args...];
+# scripts/kernel-matrix/checks.sh probes the same thing in its guests.
+kernel_passes_preserve_argv0() {
+    local release major minor
+    release="$(uname -r)"; major=${release%%.*}; minor=${release#*.}; minor=${minor%%.*}
+    ((major > 5 || (major == 5 && minor >= 12)))
+}
+
 install() {
     local interpreter="" flags=$default_flags force=0 persist=1 capability=1
     while (($#)); do
@@ -138,6 +148,10 @@ install() {
         esac
     done
     check_flags "$flags"
+    if [[ $flags == *P* ]] && ! kernel_passes_preserve_argv0; then
+        flags=${flags//P/}
+        echo "binfmt: Linux $(uname -r) does not pass P to interpreters (5.12 does): registering with flags ${flags:-none}" >&2
+    fi
     [[ -n $interpreter ]] || interpreter="$(installed_interpreter)"
     interpreter="$(readlink -f "$interpreter")"
     [[ -x $interpreter ]] || die "$interpreter is not executable"

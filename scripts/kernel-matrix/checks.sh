@@ -103,6 +103,17 @@ run "$T/mapsn" "$R/showmaps"; run "$T/mapsl" "$L" "$R/showmaps"
 sed -n 's/^\(........-........ ....\) ........ ..:.. [0-9]* *\(.*\)$/\1 \2/p; s/^auxv/auxv/p' "$T/mapsn" | sed "s|$R/||; s/^/INFO native: /"
 sed -n 's/^\(........-........ ....\) ........ ..:.. [0-9]* *\(.*\)$/\1 \2/p; s/^\([0-9a-f]\{16\}-[0-9a-f]\{16\} ....\) [0-9a-f]* ..:.. [0-9]* *\(.*\)$/\1 \2/p; s/^auxv/auxv/p' "$T/mapsl" | sed "s|$R/||; s/^/INFO loaded: /"
 
+# The stack's VmFlags: identical, but for the soft-dirty flag (sd), which
+# every mmap'd mapping gets where the kernel tracks it and only the stack
+# execve builds has not (README, Kernels): expected under elf32-exec.
+stack_flags() { sed -n 's/^[0-9a-f-]* rw-p [0-9a-f]* ..:.. 0 *\[stack\] *\[\(.*\)\]$/\1/p' "$1" | tr -s ' '; }
+native_stack=$(stack_flags "$T/mapsn"); loaded_stack=$(stack_flags "$T/mapsl")
+if [ -n "$native_stack" ] && [ "$native_stack" = "$(echo "$loaded_stack" | sed 's/ sd / /')" ]; then
+    case $loaded_stack in *" sd "*) echo "PASS stack-vmflags (expected here: sd, soft-dirty on the mmap'd stack)" ;; *) echo "PASS stack-vmflags" ;; esac
+else
+    echo "FAIL stack-vmflags"; echo "    native: [$native_stack]"; echo "    loaded: [$loaded_stack]"
+fi
+
 # --- every program, every variant, as in DifferentialTests/NativeIdentityTests
 for v in $VARIANTS; do
     B=$R/$v
