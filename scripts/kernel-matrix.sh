@@ -150,7 +150,8 @@ initramfs() {
 kvm_ok=""
 # boot KERNEL_NAME DEB: runs the guest, leaves its results in $work/results.
 boot() {
-    local name=$1 deb=$2 kdir="$cache/kernels/$(basename "$2" .deb)"
+    local name=$1 deb=$2 kdir
+    kdir="$cache/kernels/$(basename "$2" .deb)"
     [[ -d $kdir/boot ]] || { rm -rf "$kdir"; mkdir -p "$kdir"; dpkg-deb -x "$deb" "$kdir"; }
     local vmlinuz config; vmlinuz="$(ls "$kdir"/boot/vmlinuz-* | head -1)"; config="$(ls "$kdir"/boot/config-* | head -1)"
     local append="console=ttyS0 quiet panic=-1 km_quick=$quick"
@@ -158,6 +159,7 @@ boot() {
     grep -q '^CONFIG_IA32_EMULATION=y' "$config" || say "$name: CONFIG_IA32_EMULATION is off"
     say "$name: binfmt_misc $(grep -q '^CONFIG_BINFMT_MISC=y' "$config" && echo built in || echo module)"
     initramfs "$kdir" "$work/initrd.gz"
+    # shellcheck disable=SC2054  # -cpu takes one comma-separated argument
     local accel=(-accel tcg -cpu max,smap=off) t0=$SECONDS
     if [[ -z $kvm_ok && -w /dev/kvm ]]; then
         # KVM where it works: this machine's nested kvm may refuse -cpu host at once.

@@ -110,7 +110,7 @@ inner() {
         grep -qx enabled "$bm/elf32-exec" || { echo "registration failed" >&2; exit 3; }
     fi
     set +e
-    local c name t0 t1 i
+    local c name t0 t1
     for c in "${cases[@]}"; do
         IFS=$'\x1f' read -rd '' -a a <<<"$c"
         a[-1]=${a[-1]%$'\n'}
@@ -121,8 +121,9 @@ inner() {
         echo $? >"$out/$name.rc"
         t1=$(date +%s.%N)
         echo "$t0 $t1" | awk '{printf "%.2f\n", $2-$1}' >"$out/$name.time"
-        # wineserver -p0 exits with its last client; wait for it so cases do not overlap.
-        for i in $(seq 50); do pgrep -f wineserver32 >/dev/null || break; sleep 0.1; done
+        # wineserver -p0 exits with its last client; wait for it so cases do not overlap
+        # ([w]: this namespace's pgrep reads the host's /proc and would match itself).
+        for _ in $(seq 50); do pgrep -f '[w]ineserver32' >/dev/null || break; sleep 0.1; done
     done
 }
 
