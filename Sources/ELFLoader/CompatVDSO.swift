@@ -81,7 +81,7 @@ public struct CompatVDSO: Equatable, Sendable {
     static func dynamicSymbol(_ name: [UInt8], in image: [UInt8]) -> UInt32? {
         func word(_ offset: Int) -> UInt32? {
             guard offset >= 0, offset + 4 <= image.count else { return nil }
-            return image[offset..<offset + 4].reversed().reduce(0) { $0 << 8 | UInt32($1) }
+            return UInt32(I386.littleEndian(image[offset..<offset + 4]))
         }
         func half(_ offset: Int) -> Int? { word(offset).map { Int($0 & 0xffff) } }
         let sectionHeaderSize = 40, symbolSize = 16, dynamicSymbols: UInt32 = 11  // Elf32_Shdr, Elf32_Sym, SHT_DYNSYM

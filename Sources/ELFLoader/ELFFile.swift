@@ -34,11 +34,9 @@ public enum ELFFile {
     /// Where e_phoff and e_phnum say the program header table ends: read raw,
     /// only to choose what libelf reads from (libelf checks the fields).
     static func programHeadersEnd(in head: [UInt8]) -> UInt64 {
-        func field(_ offset: Int, _ size: Int) -> UInt64 {
-            head[offset..<offset + size].reversed().reduce(0) { $0 << 8 | UInt64($1) }
-        }
         guard head.count >= Int(headerSize) else { return .max }
-        return field(28, 4) + field(44, 2) * UInt64(I386.programHeaderSize)  // e_phoff + e_phnum * sizeof(Elf32_Phdr)
+        // e_phoff + e_phnum * sizeof(Elf32_Phdr)
+        return I386.littleEndian(head[28..<32]) + I386.littleEndian(head[44..<46]) * UInt64(I386.programHeaderSize)
     }
 
     /// Refuses a file too short for an ELF header before libelf sees it

@@ -58,6 +58,12 @@ public enum I386 {
 
     public static func pageDown(_ value: UInt64) -> UInt64 { value & ~(pageSize - 1) }
     public static func pageUp(_ value: UInt64) -> UInt64 { (value + pageSize - 1) & ~(pageSize - 1) }
+
+    /// The number `bytes` hold, least significant byte first: how i386
+    /// stores every word, in ELF headers, the vDSO and the stack alike.
+    public static func littleEndian(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        bytes.reversed().reduce(0) { $0 << 8 | UInt64($1) }
+    }
 }
 
 /// The auxiliary vector's entry types (<linux/auxvec.h>, asm/auxvec.h).

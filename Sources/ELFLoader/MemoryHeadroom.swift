@@ -28,7 +28,7 @@ enum MemoryHeadroom {
     /// The loader's address-space and data sizes in bytes, from /proc/self/statm
     /// ("size resident shared text lib data dt", in pages).
     private static func usage() throws(ExecError) -> (size: UInt64, data: UInt64) {
-        let fields = decimalFields(try SmallFile.read(Array("/proc/self/statm".utf8), limit: 256))
+        let fields = decimalFields(try SmallFile.readLine(Array("/proc/self/statm".utf8), limit: 256))
         guard fields.count >= 6 else { throw .system(SystemCallError("read /proc/self/statm", errno: EINVAL)) }
         return (fields[0] * I386.pageSize, fields[5] * I386.pageSize)
     }

@@ -10,10 +10,10 @@ struct MappingEntry: Equatable {
 }
 
 enum ProcSelfMaps {
-    /// Reads /proc/self/maps up to its [vdso] line: the lines are in address
-    /// order, and what the loader needs ends there.
-    static func readThroughVDSO() throws(ExecError) -> [MappingEntry] {
-        parse(try SmallFile.read(Array("/proc/self/maps".utf8)) { parse($0).contains { $0.named("[vdso]") } })
+    /// Reads /proc/self/maps. To its end: stopping at the [vdso] line would
+    /// save a read of about 0.2 µs but parse the text twice (about 5 µs).
+    static func read() throws(ExecError) -> [MappingEntry] {
+        parse(try SmallFile.read(Array("/proc/self/maps".utf8)))
     }
 
     /// Parses lines of the form `start-end perms offset dev inode    name`,

@@ -121,7 +121,7 @@ public struct ProcessStart: Equatable, Sendable {
     /// The randomize_va_space sysctl; 2, the kernel's default, when /proc/sys
     /// cannot be read.
     private static func randomizeVASpaceLevel() -> UInt8 {
-        guard let text = try? SmallFile.read(Array("/proc/sys/kernel/randomize_va_space".utf8), limit: 16),
+        guard let text = try? SmallFile.readLine(Array("/proc/sys/kernel/randomize_va_space".utf8), limit: 16),
             let digit = text.first, digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "2")
         else { return 2 }
         return digit - UInt8(ascii: "0")

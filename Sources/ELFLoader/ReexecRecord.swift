@@ -109,7 +109,7 @@ struct ProcessIdentity: Equatable {
     /// From /proc/PROCESS/stat (fields 1, 4 and 22) and /proc/PROCESS/ns/pid.
     static func of(_ process: [UInt8]) throws(ExecError) -> ProcessIdentity {
         let proc = Array("/proc/".utf8) + process
-        let stat = try SmallFile.read(proc + Array("/stat".utf8), limit: 1024)
+        let stat = try SmallFile.readLine(proc + Array("/stat".utf8), limit: 1024)
         let invalid = ExecError.system(SystemCallError("read /proc/PID/stat", errno: EINVAL))
         // The command name in parentheses may hold spaces: count fields after the last ')'.
         guard let close = stat.lastIndex(of: UInt8(ascii: ")")) else { throw invalid }

@@ -219,7 +219,7 @@ extension FuzzPipeline {
         func word(_ address: UInt32) -> UInt32 {
             let offset = Int(address - sp)
             check(offset >= 0 && offset + 4 <= stack.bytes.count, "word at 0x\(hex(address)) outside the stack")
-            return stack.bytes[offset..<offset + 4].reversed().reduce(0) { $0 << 8 | UInt32($1) }
+            return UInt32(I386.littleEndian(stack.bytes[offset..<offset + 4]))
         }
         func string(_ address: UInt32) -> [UInt8] {
             let offset = Int(address - sp)

@@ -13,7 +13,7 @@ final class StartFrameTests: XCTestCase {
         blockedSignals: 0x0000_0001_0000_0A00)
 
     private func word(_ offset: Int) -> UInt32 {
-        Self.frame.bytes[offset..<offset + 4].reversed().reduce(0) { $0 << 8 | UInt32($1) }
+        UInt32(I386.littleEndian(Self.frame.bytes[offset..<offset + 4]))
     }
 
     /// sigcontext_32 starts at 164: the ucontext at 144, after uc_flags,

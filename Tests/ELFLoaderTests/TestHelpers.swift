@@ -60,7 +60,7 @@ struct StackReader {
 
     func word(at address: UInt32) -> UInt32 {
         let start = offset(address)
-        return stack.bytes[start..<start + 4].reversed().reduce(0) { $0 << 8 | UInt32($1) }
+        return UInt32(I386.littleEndian(stack.bytes[start..<start + 4]))
     }
 
     func words(from address: UInt32, count: Int) -> [UInt32] {

@@ -120,14 +120,19 @@ public struct FileDescriptor: Equatable, Sendable {
 /// The small files the loader reads whole: /proc/self/maps, stat, statm,
 /// re-exec records.
 enum SmallFile {
-    /// Reads `path` whole, at most `limit` bytes, or until `isComplete`
-    /// accepts what was read; by default, until its first newline: a file
-    /// of /proc or /proc/sys that holds one line.
-    static func read(
-        _ path: [UInt8], limit: Int = 1 << 20, flags: Int32 = 0,
-        until isComplete: ([UInt8]) -> Bool = { $0.contains(UInt8(ascii: "\n")) }
-    ) throws(ExecError) -> [UInt8] {
-        let file = try FileDescriptor.open(path, O_RDONLY | flags)
+    /// Reads `path` whole, at most `limit` bytes.
+    static func read(_ path: [UInt8], limit: Int = 1 << 20) throws(ExecError) -> [UInt8] {
+        try read(path, limit: limit) { _ in false }
+    }
+
+    /// Reads a one-line file of /proc or /proc/sys up to its newline, without
+    /// the read that would return 0.
+    static func readLine(_ path: [UInt8], limit: Int) throws(ExecError) -> [UInt8] {
+        try read(path, limit: limit) { $0.contains(UInt8(ascii: "\n")) }
+    }
+
+    private static func read(_ path: [UInt8], limit: Int, until isComplete: ([UInt8]) -> Bool) throws(ExecError) -> [UInt8] {
+        let file = try FileDescriptor.open(path, O_RDONLY)
         defer { file.close() }
         return try file.readToEnd(limit: limit, until: isComplete)
     }
