@@ -354,15 +354,19 @@ added_time() {
     done
 }
 
+# strace_total FILE: the system calls an `strace -f -c` summary counts
+# (it sums 64-bit and 32-bit mode calls separately: add the totals up).
+strace_total() { awk '/total/ { n += $(NF-1) } END { print n }' "$1"; }
+
 # loader_facts: the loader's size, peak memory and own system calls per exec.
 loader_facts() {
     local size peak native calls
     size="$(stat -c %s "$out_dir/elf32-exec")"
     peak="$(/usr/bin/time -f %M "$out_dir/elf32-exec" ./bare32 2>&1 >/dev/null | tail -n 1)"
-    # strace -c sums 64-bit and 32-bit mode calls separately: add the totals up.
-    native="$(strace -f -c -o "$raw_dir/strace.native" ./bare32 >/dev/null 2>&1; awk '/total/ { n += $(NF-1) } END { print n }' "$raw_dir/strace.native")"
+    strace -f -c -o "$raw_dir/strace.native" ./bare32 >/dev/null 2>&1
+    native="$(strace_total "$raw_dir/strace.native")"
     strace -f -c -o "$raw_dir/strace.loader" "$out_dir/elf32-exec" ./bare32 >/dev/null 2>&1
-    calls="$(awk '/total/ { n += $(NF-1) } END { print n }' "$raw_dir/strace.loader")"
+    calls="$(strace_total "$raw_dir/strace.loader")"
     echo "elf32-exec: $size bytes on disk; peak RSS running the no-libc no-op $peak KiB;" \
         "$((calls - native)) system calls of its own per exec (strace -f: $calls, native $native)."
 }
@@ -379,17 +383,16 @@ binfmt_loop() {
         "$1" line --interpreter "$2" >/proc/sys/fs/binfmt_misc/register || exit 4
         loaded=$(loop)
         strace -f -c -o "$3" ./bare32 >/dev/null 2>&1
-        calls=$(awk "/total/ { n += \$(NF-1) } END { print n }" "$3")
-        echo "$native $loaded $calls"'
-    local result native loaded calls flags
+        echo "$native $loaded"'
+    local result native loaded flags
     flags="$("$repo_root/scripts/binfmt.sh" line --interpreter "$out_dir/elf32-exec")"
     if result="$(unshare --user --map-root-user --mount bash -c "$script" bash \
         "$repo_root/scripts/binfmt.sh" "$out_dir/elf32-exec" "$raw_dir/strace.binfmt" 2>/dev/null)"; then
-        read -r native loaded calls <<<"$result"
+        read -r native loaded <<<"$result"
         awk -v n="$native" -v l="$loaded" 'BEGIN {
             printf "500 x ./noop-dynamic from a shell: native %d ms, through binfmt_misc %d ms (%.2f×).\n", n, l, l / n }'
         echo "Through binfmt_misc (flags ${flags##*:}):" \
-            "$((calls - $(awk '/total/ { n += $(NF-1) } END { print n }' "$raw_dir/strace.native"))) system calls of its own per exec of ./bare32."
+            "$(($(strace_total "$raw_dir/strace.binfmt") - $(strace_total "$raw_dir/strace.native"))) system calls of its own per exec of ./bare32."
     else
         echo "500 x ./noop-dynamic through binfmt_misc: not measured (no private binfmt_misc instance here)."
     fi

@@ -179,11 +179,14 @@ boot() {
 
 # host: the checks on this kernel, from a staged copy uid 65534 can read.
 host_run() {
-    local m="$cache/host-root" t; stage "$m"
-    t="$(mktemp -d /tmp/kernel-matrix.XXXXXX)"; chmod 1777 "$t"
+    local m="$cache/host-root"; stage "$m"
+    # The checks' scratch directory: uid 65534 writes there too; removed
+    # even when the run is interrupted.
+    host_tmp="$(mktemp -d -t kernel-matrix.XXXXXX)"; chmod 1777 "$host_tmp"
+    trap 'rm -rf "$host_tmp"' EXIT
     local bb="$cache/busybox-bin"; rm -rf "$bb"; mkdir -p "$bb"; /bin/busybox --install -s "$bb"
-    PATH="$bb" KM_ROOT="$m" KM_MODE=host KM_QUICK=$quick KM_TMP="$t" /bin/busybox sh "$m/checks.sh" >"$work/results" 2>&1 || true
-    rm -rf "$t"
+    PATH="$bb" KM_ROOT="$m" KM_MODE=host KM_QUICK=$quick KM_TMP="$host_tmp" /bin/busybox sh "$m/checks.sh" >"$work/results" 2>&1 || true
+    rm -rf "$host_tmp"; trap - EXIT
 }
 
 status=0 summaries=()

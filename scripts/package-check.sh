@@ -258,7 +258,9 @@ qemu_line=":qemu-i386:M::${fields[3]}:${fields[4]}:/usr/libexec/qemu-binfmt/i386
 
 [[ -n $variants ]] || variants="own systemd binfmt-support conflict-entry conflict-file"
 failed=0
-work="$(mktemp -d /tmp/elf32-exec-package-check.XXXXXX)"
+# Each variant mounts a tmpfs over this directory in its own mount
+# namespace: on the host it stays empty.
+work="$(mktemp -d -t elf32-exec-package-check.XXXXXX)"
 trap 'rmdir "$work" 2>/dev/null || true' EXIT
 for variant in $variants; do
     set +e

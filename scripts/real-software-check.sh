@@ -34,10 +34,11 @@ wine=/usr/lib/wine/wine # Debian's /usr/bin/wine is a sh wrapper (package "wine"
 cases=()
 add_case() { cases+=("$(IFS=$'\x1f'; echo "$*")"); }
 
-# suite_wine / suite_debian: the packages, the environment and the cases.
+# suite_wine / suite_debian: the packages (and those taken where apt has
+# them), the environment and the cases.
 suite_wine() {
     packages=(wine32 libwine dash)
-    apt-cache show wine32-preloader:i386 >/dev/null 2>&1 && packages+=(wine32-preloader)
+    optional_packages=(wine32-preloader)
     environment=(PATH=/usr/lib/wine:/usr/bin:/bin HOME=/wineh WINEPREFIX=/wineh/.wine WINEDEBUG=-all
         WINEDLLOVERRIDES='mscoree,mshtml=' LANG=C)
     # The first creates the prefix.
@@ -56,6 +57,7 @@ suite_wine() {
 
 suite_debian() {
     packages=(bash dash coreutils grep sed gawk perl python3 make sqlite3 tar gzip xz-utils busybox findutils)
+    optional_packages=()
     environment=(PATH=/usr/bin:/bin HOME=/tmp LANG=C)
     add_case shebang-sh /bin/sh -c 'printf "#!/bin/sh\necho \"\$0\" \"\$@\"\n" >/tmp/s; chmod +x /tmp/s; /tmp/s a "b c"; cd /tmp && ./s d'
     add_case shebang-argument /bin/sh -c 'printf "#!/usr/bin/perl -w\nprint \"\$0 @ARGV \$^X\\n\";\n" >/tmp/p; chmod +x /tmp/p; /tmp/p x y'
@@ -142,6 +144,10 @@ prepare() {
     # A failing index (e.g. a mirror mid-sync for one suite) is not fatal if the packages are found.
     apt-get update -qq >"$suite_root/apt-update.log" 2>&1 || log "apt-get update reported errors (see $suite_root/apt-update.log)"
     apt-cache show "${packages[0]}:i386" >/dev/null 2>&1 || die "${packages[0]}:i386 not available from apt"
+    local optional
+    for optional in "${optional_packages[@]}"; do
+        apt-cache show "$optional:i386" >/dev/null 2>&1 && packages+=("$optional")
+    done
     # The closure: what apt would install into an EMPTY i386 system (dpkg status empty),
     # so arch:all and Multi-Arch: foreign dependencies are included, all as i386.
     : >"$suite_root/empty-status"

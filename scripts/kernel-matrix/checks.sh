@@ -34,21 +34,33 @@ run() {
     rm -f "$out.o" "$out.e"
 }
 
-# verdict ID A B: PASS when the two result files are identical.
+# verdict ID A B [NOTE]: PASS (with NOTE) when the two result files are identical.
 verdict() {
-    if cmp -s "$2" "$3"; then echo "PASS $1"
+    if cmp -s "$2" "$3"; then echo "PASS $1${4:+ ($4)}"
     else echo "FAIL $1"; diff -u "$2" "$3" | sed 's/^/    /' | head -60; fi
 }
 
-# same ID PREFIX PROGRAM ARGS...: native (PREFIX PROGRAM ARGS) against
-# elf32-exec (PREFIX elf32-exec [LOPTS] PROGRAM ARGS); LOPTS from the environment.
-same() {
-    id=$1; prefix=$2; shift 2
+# both PREFIX PROGRAM ARGS...: the native run (PREFIX PROGRAM ARGS) into
+# $T/n$n, the elf32-exec run (PREFIX elf32-exec [LOPTS] PROGRAM ARGS) into
+# $T/l$n; LOPTS from the environment.
+both() {
+    prefix=$1; shift
     n=$((n + 1))
     run "$T/n$n" $prefix "$@"
     run "$T/l$n" $prefix "$L" $LOPTS "$@"
-    verdict "$id" "$T/n$n" "$T/l$n"
+}
+
+# settle ID [NOTE]: the verdict on the pair `both` made, which it then removes.
+settle() {
+    verdict "$1" "$T/n$n" "$T/l$n" "${2:-}"
     rm -f "$T/n$n" "$T/l$n"
+}
+
+# same ID PREFIX PROGRAM ARGS...: native against elf32-exec, identical.
+same() {
+    id=$1; shift
+    both "$@"
+    settle "$id"
 }
 
 info() { echo "INFO $*"; }
@@ -59,18 +71,13 @@ info() { echo "INFO $*"; }
 # starts with FS=GS=3; every other register must still be identical.
 entry_regs() {
     id=$1; shift
-    n=$((n + 1))
-    run "$T/n$n" "$@"
-    run "$T/l$n" "$L" "$@"
+    both "" "$@"
+    note=""
     if [ "$NULL_SELECTOR" = 3 ] && grep -qx 'FS=0x00000003' "$T/l$n" && grep -qx 'GS=0x00000003' "$T/l$n"; then
         sed -i 's/^\([FG]S\)=0x00000003$/\1=0x00000000/' "$T/l$n"
-        if cmp -s "$T/n$n" "$T/l$n"; then
-            echo "PASS $id (expected here: FS=GS=3, this kernel's sigreturn ORs RPL 3 into null selectors)"
-            rm -f "$T/n$n" "$T/l$n"; return
-        fi
+        note="expected here: FS=GS=3, this kernel's sigreturn ORs RPL 3 into null selectors"
     fi
-    verdict "$id" "$T/n$n" "$T/l$n"
-    rm -f "$T/n$n" "$T/l$n"
+    settle "$id" "$note"
 }
 
 # --- the kernel
