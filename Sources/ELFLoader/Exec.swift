@@ -123,7 +123,7 @@ public enum Exec {
         if !process.maySetExecutableFile {
             do throws(ExecError) {
                 try ReexecRecord(program: try program.absolutePath(), sysroot: request.sysroot, useVDSO: request.useVDSO)
-                    .write(pid: process.pid, uid: kernel.uid)
+                    .write(uid: kernel.uid)
                 report.line("/proc/self/exe: stays elf32-exec (no CAP_CHECKPOINT_RESTORE); re-exec record written")
             } catch {
                 report.line("/proc/self/exe: stays elf32-exec; no re-exec record (\(error.message))")

@@ -25,7 +25,7 @@ public enum Invocation: Equatable, Sendable {
                 arguments: Array(arguments[(preserveArgv0 ? 2 : 1)...]), environment: start.environment,
                 sysroot: sysroot(in: start), process: start))
         }
-        if ReexecRecord.isSelfExecutable(start.execFilename, pid: start.pid), let record = reexecRecord() {
+        if ReexecRecord.isSelfExecutable(start.execFilename), let record = reexecRecord() {
             return .run(ExecRequest(
                 path: record.program, execFilename: start.execFilename, arguments: arguments,
                 environment: start.environment, sysroot: record.sysroot, useVDSO: record.useVDSO, process: start))

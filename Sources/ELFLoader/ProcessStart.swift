@@ -19,9 +19,11 @@ public struct ProcessStart: Equatable, Sendable {
     public var auxiliary: KernelAuxiliaryValues
     /// AT_EXECFN names this executable itself: elf32-exec was run by name
     /// (or re-executed through /proc/self/exe), not by binfmt_misc for a
-    /// program or script at that path. Not looked up (false) when AT_FLAGS'
-    /// P bit or AT_EXECFD already say binfmt_misc: two stat calls saved on
-    /// every exec through the default entry.
+    /// program or script at that path. Looked up (two stat calls) only when
+    /// the start leaves a doubt: not when AT_FLAGS' P bit or AT_EXECFD say
+    /// binfmt_misc, nor when AT_EXECFN is none of argv[1...] (binfmt_misc
+    /// always puts the path execve was given there: as argv[1] for a
+    /// program, after the interpreter for a script).
     public var execFilenameIsLoader: Bool
     public var personality: UInt32
     /// /proc/sys/kernel/randomize_va_space: 0 none, 1 stack/mmap/vDSO,
@@ -29,13 +31,13 @@ public struct ProcessStart: Equatable, Sendable {
     public var randomizeVASpace: UInt8
     /// The kernel started this loader's own brk (it is a static PIE) away from
     /// its image: at ELF_ET_DYN_BASE, where newer kernels put a static PIE's
-    /// brk even without randomization, or randomized.
+    /// brk even without randomization, or randomized. Asked (brk(0)) only when
+    /// brk is not randomized: otherwise the answer decides nothing.
     public var ownBreakMoved: Bool
     public var limits: Limits
     /// The kernel will let the handoff name the program as /proc/self/exe
     /// (CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN).
     public var maySetExecutableFile: Bool
-    public var pid: Int32
 
     public struct Limits: Equatable, Sendable {
         /// Soft limits in bytes, nil when unlimited.
@@ -57,7 +59,7 @@ public struct ProcessStart: Equatable, Sendable {
         execFD: Int32? = nil, auxiliary: KernelAuxiliaryValues = KernelAuxiliaryValues(),
         execFilenameIsLoader: Bool = true, personality: UInt32 = 0, randomizeVASpace: UInt8 = 2,
         ownBreakMoved: Bool = true, limits: Limits = Limits(),
-        maySetExecutableFile: Bool = false, pid: Int32 = 1
+        maySetExecutableFile: Bool = false
     ) {
         self.arguments = arguments
         self.environment = environment
@@ -71,7 +73,6 @@ public struct ProcessStart: Equatable, Sendable {
         self.ownBreakMoved = ownBreakMoved
         self.limits = limits
         self.maySetExecutableFile = maySetExecutableFile
-        self.pid = pid
     }
 
     /// Whether the layout is randomized: the kernel's PF_RANDOMIZE (not
@@ -102,20 +103,23 @@ public struct ProcessStart: Equatable, Sendable {
         let vector = UnsafeRawPointer(cursor + 1).assumingMemoryBound(to: UInt.self)
         let entries = AuxiliaryEntries(vector)
         let execFilename = entries.execFilename.map { bytes(of: $0) } ?? []
-        return ProcessStart(
+        var start = ProcessStart(
             arguments: arguments, environment: environment, execFilename: execFilename,
             flags: entries.flags, execFD: entries.execFD, auxiliary: entries.kernel,
-            execFilenameIsLoader: entries.flags & preserveArgv0 == 0 && entries.execFD == nil
-                && namesThisExecutable(execFilename),
+            execFilenameIsLoader: execFilenameNamesLoader(
+                arguments: arguments, execFilename: execFilename, flags: entries.flags, execFD: entries.execFD,
+                isThisExecutable: namesThisExecutable),
             personality: ProcessControl.currentPersonality(),
             randomizeVASpace: randomizeVASpaceLevel(),
-            ownBreakMoved: process_initial_break != I386.pageUp(UInt64(process_image_end())),
             limits: Limits(
                 stack: try ResourceLimits.soft(RLIMIT_STACK), addressSpace: try ResourceLimits.soft(RLIMIT_AS),
                 data: try ResourceLimits.soft(RLIMIT_DATA)),
             maySetExecutableFile: ProcessControl.hasEffectiveCapability(I386.capabilityCheckpointRestore)
-                || ProcessControl.hasEffectiveCapability(I386.capabilitySystemAdministration),
-            pid: getpid())
+                || ProcessControl.hasEffectiveCapability(I386.capabilitySystemAdministration))
+        if !start.randomizesBreak {
+            start.ownBreakMoved = process_current_break() != I386.pageUp(UInt64(process_image_end()))
+        }
+        return start
     }
 
     /// The randomize_va_space sysctl; 2, the kernel's default, when /proc/sys
@@ -125,6 +129,17 @@ public struct ProcessStart: Equatable, Sendable {
             let digit = text.first, digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "2")
         else { return 2 }
         return digit - UInt8(ascii: "0")
+    }
+
+    /// `execFilenameIsLoader`, with `isThisExecutable` asked only when the
+    /// start itself does not tell.
+    static func execFilenameNamesLoader(
+        arguments: [[UInt8]], execFilename: [UInt8], flags: UInt32, execFD: Int32?,
+        isThisExecutable: ([UInt8]) -> Bool
+    ) -> Bool {
+        if flags & preserveArgv0 != 0 || execFD != nil { return false }
+        if !arguments.dropFirst().contains(execFilename) { return true }
+        return isThisExecutable(execFilename)
     }
 
     /// Whether `path` is the file this process executes (/proc/self/exe).

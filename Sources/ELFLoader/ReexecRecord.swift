@@ -35,17 +35,22 @@ public struct ReexecRecord: Equatable, Sendable {
     }
 
     /// The paths a program re-executes itself through.
-    public static func isSelfExecutable(_ path: [UInt8], pid: Int32) -> Bool {
-        path == Array("/proc/self/exe".utf8) || path == Array("/proc/thread-self/exe".utf8)
-            || path == Array("/proc/\(pid)/exe".utf8)
+    /// getpid only for a /proc/PID/exe path: one system call fewer on every
+    /// other exec.
+    public static func isSelfExecutable(_ path: [UInt8]) -> Bool {
+        if path == Array("/proc/self/exe".utf8) || path == Array("/proc/thread-self/exe".utf8) { return true }
+        let prefix = Array("/proc/".utf8), suffix = Array("/exe".utf8)
+        guard path.count > prefix.count + suffix.count, path.starts(with: prefix), path.suffix(suffix.count).elementsEqual(suffix)
+        else { return false }
+        return path[prefix.count..<path.count - suffix.count].elementsEqual(Array("\(getpid())".utf8))
     }
 
-    /// Leaves the record for process `pid` of user `uid`.
-    func write(pid: Int32, uid: UInt32) throws(ExecError) {
+    /// Leaves the record for this process, of user `uid`.
+    func write(uid: UInt32) throws(ExecError) {
         let directory = try RecordDirectory.open(uid: uid, creating: true)
         defer { directory.descriptor.close() }
         let identity = try ProcessIdentity.of(Array("self".utf8))
-        let name = Array("\(pid)".utf8)
+        let name = Array("\(getpid())".utf8)
         let temporary = name + Array(".new".utf8)
         let file = try directory.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
         do throws(ExecError) {

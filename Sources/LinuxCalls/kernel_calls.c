@@ -43,6 +43,10 @@ int kernel_has_effective_capability(int capability) {
     return (data[capability / 32].effective >> (capability % 32)) & 1;
 }
 
+uintptr_t process_current_break(void) {
+    return (uintptr_t)syscall(SYS_brk, 0);
+}
+
 extern char _end[];
 
 uintptr_t process_image_end(void) {

@@ -3,28 +3,18 @@
 // with, where argc, argv, envp and the auxiliary vector lie exactly as the
 // kernel wrote them, then goes on to libc's own entry with every register as
 // the kernel left it (%rdx included: the dynamic linker's exit hook, if any).
-// It also keeps where the kernel put this process's brk, before libc's malloc
-// moves it: whether the kernel moved a static PIE's brk off its image.
 
     .text
     .globl  process_entry
     .type   process_entry, @function
 process_entry:
     movq    %rsp, process_initial_stack(%rip)   // PC-relative: no relocation needed yet
-    movl    $12, %eax                           // SYS_brk
-    xorl    %edi, %edi                          // brk(0): only asks where brk is
-    syscall                                     // clobbers %rax, %rcx, %r11 only, none of them start-up state
-    movq    %rax, process_initial_break(%rip)
     jmp     _start                              // libc's entry (crt1)
 
     .bss
     .globl  process_initial_stack
     .balign 8
 process_initial_stack:
-    .quad   0
-    .globl  process_initial_break
-    .balign 8
-process_initial_break:
     .quad   0
 
     .section .note.GNU-stack, "", @progbits     // this object needs no executable stack

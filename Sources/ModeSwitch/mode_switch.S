@@ -30,6 +30,7 @@
     .equ SYS_close, 3
     .equ SYS_munmap, 11
     .equ SYS_capset, 126
+    .equ SYS_close_range, 436
     .equ SYS_prctl, 157
     .equ SYS_exit_group, 231
     .equ PR_SET_MM, 35
@@ -73,37 +74,54 @@ handoff_trampoline_start:
     movl    $126, %edi
     syscall
 5:
-    movslq  EXE_FD(%rbx), %rdi          // the program file is no longer needed
-    testq   %rdi, %rdi
-    js      6f
-    movl    $SYS_close, %eax
-    syscall
-6:
-    cmpl    $0, DROP_CAPABILITIES(%rbx) // capabilities the loader's file gave it
-    je      7f
-    movl    $SYS_capset, %eax
-    leaq    CAPABILITY_HEADER(%rbx), %rdi
-    leaq    CAPABILITY_DATA(%rbx), %rsi
-    syscall
-7:
     // VmHWM still holds the loader's peak: reset it to what is resident now.
     // Without /proc (or if refused) it stays as it is.
+    movl    $-1, %r12d                  // r12 = the clear_refs descriptor, -1 if none
     movl    $SYS_open, %eax
     leaq    PEAK_RESET_PATH(%rbx), %rdi
     movl    $O_WRONLY, %esi
     syscall
     testl   %eax, %eax
-    js      8f                          // no descriptor: nothing to write or close
-    movl    %eax, %r12d                 // r12 = the descriptor
+    js      6f                          // no descriptor: nothing to write
+    movl    %eax, %r12d
     movl    $SYS_write, %eax
     movl    %r12d, %edi
     leaq    PEAK_RESET_VALUE(%rbx), %rsi
     movl    $1, %edx                    // "5": CLEAR_REFS_MM_HIWATER_RSS
     syscall
-    movl    $SYS_close, %eax
-    movl    %r12d, %edi
+6:
+    // Close the program file and clear_refs: one close_range when clear_refs
+    // got the next descriptor (the usual case), else one close each.
+    movslq  EXE_FD(%rbx), %rdi          // rdi = the program file, -1 if none
+    testl   %edi, %edi
+    js      8f                          // no program file: only clear_refs
+    leal    1(%rdi), %eax
+    cmpl    %eax, %r12d
+    jne     7f                          // not adjacent
+    movl    $SYS_close_range, %eax      // close_range(program, clear_refs, 0)
+    movl    %r12d, %esi
+    xorl    %edx, %edx
+    syscall
+    testq   %rax, %rax
+    jz      9f                          // both closed
+    movslq  EXE_FD(%rbx), %rdi          // no close_range (before Linux 5.9): close each
+7:
+    movl    $SYS_close, %eax            // the program file
     syscall
 8:
+    testl   %r12d, %r12d
+    js      9f
+    movl    $SYS_close, %eax            // clear_refs
+    movl    %r12d, %edi
+    syscall
+9:
+    cmpl    $0, DROP_CAPABILITIES(%rbx) // capabilities the loader's file gave it
+    je      10f
+    movl    $SYS_capset, %eax
+    leaq    CAPABILITY_HEADER(%rbx), %rdi
+    leaq    CAPABILITY_DATA(%rbx), %rsi
+    syscall
+10:
     // The mode switch. The iretq frame goes just below the 32-bit start's
     // stack pointer, the only stack left.
     movl    START_SP(%rbx), %esp        // zero-extends into %rsp

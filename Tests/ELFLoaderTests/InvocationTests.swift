@@ -15,7 +15,7 @@ final class InvocationTests: XCTestCase {
         auxiliary.secure = secure
         return ProcessStart(
             arguments: bytes(arguments), environment: bytes(environment), execFilename: Array(execFilename.utf8),
-            flags: flags, execFD: execFD, auxiliary: auxiliary, execFilenameIsLoader: isLoader, pid: 42)
+            flags: flags, execFD: execFD, auxiliary: auxiliary, execFilenameIsLoader: isLoader)
     }
 
     private func request(_ invocation: Invocation, file: StaticString = #filePath, line: UInt = #line) -> ExecRequest? {
@@ -120,17 +120,43 @@ final class InvocationTests: XCTestCase {
         XCTAssertEqual(request(try Invocation.of(process) { nil })?.descriptor, 3)
     }
 
+    func testLoaderLookedUpOnlyWhenInDoubt() {
+        // Records the look-up: it costs two stat calls, so it must be asked
+        // only when the start itself leaves the doubt.
+        func namesLoader(_ arguments: [String], _ execFilename: String, flags: UInt32 = 0, execFD: Int32? = nil,
+                         isLoader: Bool) -> (Bool, looked: Bool) {
+            var looked = false
+            let result = ProcessStart.execFilenameNamesLoader(
+                arguments: bytes(arguments), execFilename: Array(execFilename.utf8), flags: flags, execFD: execFD
+            ) { _ in looked = true; return isLoader }
+            return (result, looked)
+        }
+        // Run by name: AT_EXECFN (the loader's path) is none of argv[1...].
+        XCTAssertTrue(namesLoader(["elf32-exec", "-v", "./prog"], "/usr/bin/elf32-exec", isLoader: false) == (true, false))
+        // binfmt_misc without P: argv[1] is AT_EXECFN; for a script, after the interpreter.
+        XCTAssertTrue(namesLoader(["/usr/bin/elf32-exec", "./prog", "a"], "./prog", isLoader: false) == (false, true))
+        XCTAssertTrue(namesLoader(["/usr/bin/elf32-exec", "/bin/interp", "opt", "./sc"], "./sc", isLoader: false) == (false, true))
+        // ...unless the path really is the loader's (elf32-exec run on itself).
+        XCTAssertTrue(namesLoader(["elf32-exec", "/usr/bin/elf32-exec"], "/usr/bin/elf32-exec", isLoader: true) == (true, true))
+        // P or O: binfmt_misc, no look-up.
+        XCTAssertTrue(namesLoader(["/usr/bin/elf32-exec", "/x", "x"], "/x", flags: 1, isLoader: true) == (false, false))
+        XCTAssertTrue(namesLoader(["/usr/bin/elf32-exec", "/x"], "/x", execFD: 3, isLoader: true) == (false, false))
+    }
+
     // MARK: Re-exec
 
     func testReexecThroughProcSelfExe() throws {
         let record = ReexecRecord(program: Array("/bin/prog".utf8), sysroot: nil, useVDSO: false)
-        for path in ["/proc/self/exe", "/proc/thread-self/exe", "/proc/42/exe"] {
+        for path in ["/proc/self/exe", "/proc/thread-self/exe", "/proc/\(getpid())/exe"] {
             let process = start(["applet", "-x"], execFilename: path, isLoader: true)
             let run = try XCTUnwrap(request(try Invocation.of(process) { record }))
             XCTAssertEqual(run.path, record.program)
             XCTAssertEqual(run.arguments, bytes(["applet", "-x"]))
             XCTAssertFalse(run.useVDSO)
         }
+        // Another process's executable is not this one.
+        XCTAssertFalse(ReexecRecord.isSelfExecutable(Array("/proc/\(getpid() + 1)/exe".utf8)))
+        XCTAssertFalse(ReexecRecord.isSelfExecutable(Array("/proc//exe".utf8)))
         // Without a record it is a command line.
         XCTAssertThrowsError(try Invocation.of(start(["applet", "-x"], execFilename: "/proc/self/exe", isLoader: true)) { nil })
     }

@@ -46,9 +46,9 @@ static inline int linux_openat(int directory, const char *path, int flags, unsig
 /// start-up runs; null in a process that did not enter there (tests).
 extern const uintptr_t *process_initial_stack;
 
-/// brk(0) at process_entry, before libc's malloc moved it; 0 in a process
-/// that did not enter there.
-extern const uintptr_t process_initial_break;
+/// brk(0): where the break is. In the freestanding loader that is still
+/// where the kernel started it: its malloc (loader_heap.c) never moves it.
+uintptr_t process_current_break(void);
 
 /// The end of this executable's image (the linker's `_end`): where the kernel
 /// starts the brk of a static PIE it did not move.

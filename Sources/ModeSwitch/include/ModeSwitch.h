@@ -49,7 +49,7 @@ static inline uint64_t *handoff_block_auxv(struct handoff_block *block) {
 /// The trampoline's code (mode_switch.S): position independent, to be copied
 /// into its own page, `*size` bytes. Entered with the block's address, it
 /// unmaps the loader, sets the process memory
-/// map, closes the program file, drops capabilities if asked, resets VmHWM,
+/// map, resets VmHWM, closes the program file, drops capabilities if asked,
 /// and enters 32-bit compatibility mode (CS 0x23) at `start_ip` with
 /// DS/ES/SS 0x2b, FS/GS 0, general registers 0 but the three start_*
 /// ones, EFLAGS 0x202, x87 reset (control word 0x37f), MXCSR 0x1f80, XMM
