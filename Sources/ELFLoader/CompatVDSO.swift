@@ -56,8 +56,7 @@ public struct CompatVDSO: Equatable, Sendable {
             header.loadUnaligned(as: UInt32.self) == 0x464c_457f  // "\x7fELF"
         else { throw .vdsoNotFound(base) }
         let entry = header.loadUnaligned(fromByteOffset: 24, as: UInt32.self)  // e_entry
-        let image = Array(UnsafeRawBufferPointer(start: header, count: Int(imageSize)))
-        let signalReturn = dynamicSymbol(Array("__kernel_rt_sigreturn".utf8), in: image)
+        let signalReturn = dynamicSymbol("__kernel_rt_sigreturn", in: UnsafeRawBufferPointer(start: header, count: Int(imageSize)))
         return CompatVDSO(base: UInt32(base), entry: UInt32(base) + entry, signalReturn: signalReturn.map { UInt32(base) + $0 })
     }
 
@@ -78,10 +77,11 @@ public struct CompatVDSO: Equatable, Sendable {
     /// through its section headers (SHT_DYNSYM and its string table); nil if
     /// it has none. Read by hand, not through libelf: the kernel built this
     /// image, and libelf's section-data calls would add 114 KB to elf32-exec.
-    static func dynamicSymbol(_ name: [UInt8], in image: [UInt8]) -> UInt32? {
+    static func dynamicSymbol(_ symbol: StaticString, in image: UnsafeRawBufferPointer) -> UInt32? {
+        let name = UnsafeRawBufferPointer(start: symbol.utf8Start, count: symbol.utf8CodeUnitCount)
         func word(_ offset: Int) -> UInt32? {
             guard offset >= 0, offset + 4 <= image.count else { return nil }
-            return UInt32(I386.littleEndian(image[offset..<offset + 4]))
+            return UInt32(littleEndian: image.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
         }
         func half(_ offset: Int) -> Int? { word(offset).map { Int($0 & 0xffff) } }
         let sectionHeaderSize = 40, symbolSize = 16, dynamicSymbols: UInt32 = 11  // Elf32_Shdr, Elf32_Sym, SHT_DYNSYM

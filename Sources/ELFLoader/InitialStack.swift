@@ -54,48 +54,51 @@ public struct InitialStack: Equatable, Sendable {
             case .execFilenameAddress: return execFilenameAddress
             }
         }
-        var auxiliaryWords: [UInt32] = auxiliary.flatMap { [$0.type.rawValue, resolve($0.value)] }
-        auxiliaryWords += [AuxiliaryType.null.rawValue, 0]
+        var auxiliaryWords: [UInt32] = []
+        auxiliaryWords.reserveCapacity(2 * auxiliary.count + 2)
+        for entry in auxiliary {
+            auxiliaryWords.append(entry.type.rawValue)
+            auxiliaryWords.append(resolve(entry.value))
+        }
+        auxiliaryWords.append(AuxiliaryType.null.rawValue)
+        auxiliaryWords.append(0)
 
         let pointerWords = 1 + (arguments.count + 1) + (environment.count + 1)
         let tableSize = UInt32(4 * (pointerWords + auxiliaryWords.count))
         let stackPointer = (randomAddress - tableSize) & ~0xf
 
-        var words: [UInt32] = [UInt32(arguments.count)]
-        var cursor = argumentsStart
-        for argument in arguments {
-            words.append(cursor)
-            cursor += UInt32(argument.count + 1)
-        }
-        words.append(0)
-        for variable in environment {
-            words.append(cursor)
-            cursor += UInt32(variable.count + 1)
-        }
-        words.append(0)
-        words += auxiliaryWords
-
+        // Written in place: this runs on every exec.
         var bytes = [UInt8](repeating: 0, count: Int(top - stackPointer))
-        func store(_ source: [UInt8], at address: UInt32) {
-            let offset = Int(address - stackPointer)
-            bytes.replaceSubrange(offset..<offset + source.count, with: source)
+        bytes.withUnsafeMutableBytes { stack in
+            var tableOffset = 0
+            func word(_ value: UInt32) {
+                stack.storeBytes(of: value.littleEndian, toByteOffset: tableOffset, as: UInt32.self)
+                tableOffset += 4
+            }
+            func copy(_ source: [UInt8], at address: UInt32) {
+                source.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: stack[Int(address - stackPointer)...]).copyMemory(from: $0) }
+            }
+            word(UInt32(arguments.count))
+            var cursor = argumentsStart
+            for strings in [arguments, environment] {
+                for string in strings {
+                    word(cursor)
+                    copy(string, at: cursor)  // the terminating 0 is already there
+                    cursor += UInt32(string.count + 1)
+                }
+                word(0)
+            }
+            for value in auxiliaryWords { word(value) }
+            copy(randomBytes, at: randomAddress)
+            copy(I386.platform, at: platformAddress)
+            copy(execFilename, at: execFilenameAddress)
         }
-        store(words.flatMap { $0.littleEndianBytes }, at: stackPointer)
-        store(randomBytes, at: randomAddress)
-        store(I386.platform, at: platformAddress)
-        store((arguments + environment).flatMap { $0 + [0] }, at: argumentsStart)
-        store(execFilename, at: execFilenameAddress)
 
+        let auxiliaryOffset = 4 * pointerWords
         self.bytes = bytes
         self.stackPointer = stackPointer
         self.arguments = argumentsStart..<environmentStart
         self.environment = environmentStart..<execFilenameAddress
-        self.auxiliaryVector = auxiliaryWords.flatMap { $0.littleEndianBytes }
-    }
-}
-
-extension UInt32 {
-    var littleEndianBytes: [UInt8] {
-        [UInt8(self & 0xff), UInt8(self >> 8 & 0xff), UInt8(self >> 16 & 0xff), UInt8(self >> 24)]
+        self.auxiliaryVector = Array(bytes[auxiliaryOffset..<auxiliaryOffset + 4 * auxiliaryWords.count])
     }
 }

@@ -17,40 +17,45 @@ enum ProcSelfMaps {
     }
 
     /// Parses lines of the form `start-end perms offset dev inode    name`,
-    /// by a byte scan: it runs on every exec.
+    /// by a byte scan over the buffer: it runs on every exec.
     static func parse(_ text: [UInt8]) -> [MappingEntry] {
-        var entries: [MappingEntry] = []
-        var lineStart = text.startIndex
-        while lineStart < text.endIndex {
-            let lineEnd = text[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? text.endIndex
-            if let entry = entry(in: text[lineStart..<lineEnd]) { entries.append(entry) }
-            lineStart = lineEnd + 1
+        text.withUnsafeBufferPointer { bytes in
+            var entries: [MappingEntry] = []
+            var lineStart = 0
+            while lineStart < bytes.count {
+                var lineEnd = lineStart
+                while lineEnd < bytes.count && bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+                if let entry = entry(in: UnsafeBufferPointer(rebasing: bytes[lineStart..<lineEnd])) { entries.append(entry) }
+                lineStart = lineEnd + 1
+            }
+            return entries
         }
-        return entries
     }
 
     /// One line's range and name, nil if the line does not have the five
     /// leading fields.
-    private static func entry(in line: ArraySlice<UInt8>) -> MappingEntry? {
+    private static func entry(in line: UnsafeBufferPointer<UInt8>) -> MappingEntry? {
         let space = UInt8(ascii: " ")
-        var rest = line
-        /// The next field's indices in `line`; `rest` moves past it.
+        var index = 0
+        /// The next field's bounds; `index` moves past it.
         func nextField() -> Range<Int>? {
-            guard let start = rest.firstIndex(where: { $0 != space }) else { return nil }
-            let end = rest[start...].firstIndex(of: space) ?? rest.endIndex
-            rest = rest[end...]
-            return start..<end
+            while index < line.count && line[index] == space { index += 1 }
+            guard index < line.count else { return nil }
+            let start = index
+            while index < line.count && line[index] != space { index += 1 }
+            return start..<index
         }
-        guard let bounds = nextField().map({ line[$0] }), nextField() != nil, nextField() != nil,
-            nextField() != nil, nextField() != nil,
-            let dash = bounds.firstIndex(of: UInt8(ascii: "-")),
-            let start = hexadecimal(bounds[..<dash]), let end = hexadecimal(bounds[(dash + 1)...]), start <= end
+        guard let bounds = nextField(), nextField() != nil, nextField() != nil, nextField() != nil, nextField() != nil,
+            let dash = line[bounds].firstIndex(of: UInt8(ascii: "-")),
+            let start = hexadecimal(line[bounds.lowerBound..<dash]), let end = hexadecimal(line[(dash + 1)..<bounds.upperBound]),
+            start <= end
         else { return nil }
-        return MappingEntry(range: start..<end, name: Array(rest.drop { $0 == space }))
+        while index < line.count && line[index] == space { index += 1 }
+        return MappingEntry(range: start..<end, name: Array(line[index...]))
     }
 
     /// A hexadecimal number without prefix, straight from the bytes.
-    private static func hexadecimal(_ digits: ArraySlice<UInt8>) -> UInt64? {
+    private static func hexadecimal(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> UInt64? {
         guard !digits.isEmpty, digits.count <= 16 else { return nil }
         var value: UInt64 = 0
         for digit in digits {

@@ -66,23 +66,26 @@ public struct FileDescriptor: Equatable, Sendable {
             if n == 0 { break }
             filled += n
         }
-        return Array(bytes.prefix(filled))
+        bytes.removeSubrange(filled...)
+        return bytes
     }
 
     /// Reads from the file position to the end, at most `limit` bytes, or
     /// until `isComplete` accepts what was read (which saves the read that
     /// would return 0).
-    func readToEnd(limit: Int, until isComplete: ([UInt8]) -> Bool) throws(ExecError) -> [UInt8] {
-        var contents: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while contents.count < limit && !isComplete(contents) {
-            let count = try chunk.withUnsafeMutableBytes { buffer in
-                Result { () throws(ExecError) in try read(into: buffer) }
+    func readToEnd(limit: Int, until isComplete: (ArraySlice<UInt8>) -> Bool) throws(ExecError) -> [UInt8] {
+        var contents = [UInt8](repeating: 0, count: min(limit, 4096))
+        var filled = 0
+        while filled < limit && !isComplete(contents[..<filled]) {
+            if filled == contents.count { contents += repeatElement(0, count: min(contents.count, limit - filled)) }
+            let count = try contents.withUnsafeMutableBytes { buffer in
+                Result { () throws(ExecError) in try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...])) }
             }.get()
             if count == 0 { break }
-            contents += chunk.prefix(count)
+            filled += count
         }
-        return Array(contents.prefix(limit))
+        contents.removeSubrange(filled...)
+        return contents
     }
 
     /// Writes all of `bytes`, retrying on EINTR and short writes.
@@ -131,7 +134,7 @@ enum SmallFile {
         try read(path, limit: limit) { $0.contains(UInt8(ascii: "\n")) }
     }
 
-    private static func read(_ path: [UInt8], limit: Int, until isComplete: ([UInt8]) -> Bool) throws(ExecError) -> [UInt8] {
+    private static func read(_ path: [UInt8], limit: Int, until isComplete: (ArraySlice<UInt8>) -> Bool) throws(ExecError) -> [UInt8] {
         let file = try FileDescriptor.open(path, O_RDONLY)
         defer { file.close() }
         return try file.readToEnd(limit: limit, until: isComplete)
