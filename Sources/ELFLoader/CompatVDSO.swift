@@ -73,7 +73,7 @@ public struct CompatVDSO: Equatable, Sendable {
         return merged
     }
 
-    /// The value of the dynamic symbol `name` in the vDSO `image`, found
+    /// The value of the dynamic symbol `symbol` in the vDSO `image`, found
     /// through its section headers (SHT_DYNSYM and its string table); nil if
     /// it has none. Read by hand, not through libelf: the kernel built this
     /// image, and libelf's section-data calls would add 114 KB to elf32-exec.

@@ -23,8 +23,7 @@ enum ProcSelfMaps {
             var entries: [MappingEntry] = []
             var lineStart = 0
             while lineStart < bytes.count {
-                var lineEnd = lineStart
-                while lineEnd < bytes.count && bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+                let lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
                 if let entry = entry(in: UnsafeBufferPointer(rebasing: bytes[lineStart..<lineEnd])) { entries.append(entry) }
                 lineStart = lineEnd + 1
             }
@@ -37,9 +36,10 @@ enum ProcSelfMaps {
     private static func entry(in line: UnsafeBufferPointer<UInt8>) -> MappingEntry? {
         let space = UInt8(ascii: " ")
         var index = 0
+        func skipSpaces() { while index < line.count && line[index] == space { index += 1 } }
         /// The next field's bounds; `index` moves past it.
         func nextField() -> Range<Int>? {
-            while index < line.count && line[index] == space { index += 1 }
+            skipSpaces()
             guard index < line.count else { return nil }
             let start = index
             while index < line.count && line[index] != space { index += 1 }
@@ -50,7 +50,7 @@ enum ProcSelfMaps {
             let start = hexadecimal(line[bounds.lowerBound..<dash]), let end = hexadecimal(line[(dash + 1)..<bounds.upperBound]),
             start <= end
         else { return nil }
-        while index < line.count && line[index] == space { index += 1 }
+        skipSpaces()
         return MappingEntry(range: start..<end, name: Array(line[index...]))
     }
 
