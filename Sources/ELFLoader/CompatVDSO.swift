@@ -19,26 +19,17 @@ public struct CompatVDSO: Equatable, Sendable {
 
     /// Replaces the loader's 64-bit vDSO by the 32-bit one, at the top of the
     /// compat mmap area. The kernel refuses a second vDSO (EEXIST), so the
-    /// 64-bit [vdso] and [vvar*] go first: after this call the loader must
-    /// not read the clock through libc.
-    static func replaceLoaderVDSO(mappings: [MappingEntry]) throws(ExecError) -> CompatVDSO {
-        let vdso64 = mappings.first { $0.named("[vdso]") }
-        let vvars = mappings.filter { $0.nameStarts(with: "[vvar") }
-        // The data pages ([vvar], [vvar_vclock]) come right below the code and
-        // are the same for both images.
-        var vvarSize: UInt64 = 0
-        if let vdso64 {
-            var lowest = vdso64.range.lowerBound
-            for vvar in vvars { lowest = min(lowest, vvar.range.lowerBound) }
-            vvarSize = vdso64.range.lowerBound - lowest
-        }
-        for range in adjacentRangesMerged((vvars + (vdso64.map { [$0] } ?? [])).map { $0.range }) {
-            try Memory.unmap(at: range.lowerBound, length: UInt64(range.count))
+    /// 64-bit block goes first: after this call the loader must not read the
+    /// clock through libc.
+    static func replaceLoaderVDSO(_ loaderVDSO: LoaderVDSO?) throws(ExecError) -> CompatVDSO {
+        let vvarSize = loaderVDSO?.dataSize ?? 0
+        if let block = loaderVDSO?.block {
+            try Memory.unmap(at: block.lowerBound, length: UInt64(block.count))
         }
 
         // Where a native process would have it: a compat mmap of about the same
         // size shows the top of the compat mmap area.
-        let probeSize = vvarSize + (vdso64.map { UInt64($0.range.count) } ?? 2 * I386.pageSize)
+        let probeSize = vvarSize + (loaderVDSO.map { UInt64($0.code.count) } ?? 2 * I386.pageSize)
         let probe = try Memory.reserveCompat(length: UInt32(probeSize))
         try Memory.unmap(at: probe, length: probeSize)
         let top = probe + probeSize
@@ -58,19 +49,6 @@ public struct CompatVDSO: Equatable, Sendable {
         let entry = header.loadUnaligned(fromByteOffset: 24, as: UInt32.self)  // e_entry
         let signalReturn = dynamicSymbol("__kernel_rt_sigreturn", in: UnsafeRawBufferPointer(start: header, count: Int(imageSize)))
         return CompatVDSO(base: UInt32(base), entry: UInt32(base) + entry, signalReturn: signalReturn.map { UInt32(base) + $0 })
-    }
-
-    /// `ranges` in address order, those that touch joined: one munmap each.
-    static func adjacentRangesMerged(_ ranges: [Range<UInt64>]) -> [Range<UInt64>] {
-        var merged: [Range<UInt64>] = []
-        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
-            if let last = merged.last, last.upperBound == range.lowerBound {
-                merged[merged.count - 1] = last.lowerBound..<range.upperBound
-            } else {
-                merged.append(range)
-            }
-        }
-        return merged
     }
 
     /// The value of the dynamic symbol `symbol` in the vDSO `image`, found

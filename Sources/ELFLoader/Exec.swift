@@ -86,7 +86,7 @@ public enum Exec {
         var vdso: CompatVDSO?
         if request.useVDSO {
             do throws(ExecError) {
-                vdso = try CompatVDSO.replaceLoaderVDSO(mappings: try ProcSelfMaps.read())
+                vdso = try CompatVDSO.replaceLoaderVDSO(try ProcSelfMaps.loaderVDSO(code: process.loaderVDSO))
             } catch {
                 report.line("vdso: unavailable (\(error.message)); system calls use int $0x80")
             }

@@ -17,6 +17,8 @@ public struct ProcessStart: Equatable, Sendable {
     public var execFD: Int32?
     /// The machine and credential entries, which the program gets too.
     public var auxiliary: KernelAuxiliaryValues
+    /// The loader's own 64-bit vDSO (its AT_SYSINFO_EHDR), 0 if it has none.
+    public var loaderVDSO: UInt64
     /// AT_EXECFN names this executable itself: elf32-exec was run by name
     /// (or re-executed through /proc/self/exe), not by binfmt_misc for a
     /// program or script at that path. Looked up (two stat calls) only when
@@ -26,13 +28,14 @@ public struct ProcessStart: Equatable, Sendable {
     /// program, after the interpreter for a script).
     public var execFilenameIsLoader: Bool
     public var personality: UInt32
-    /// /proc/sys/kernel/randomize_va_space: 0 none, 1 stack/mmap/vDSO,
-    /// 2 also brk (the kernel's snapshot_randomize_va_space).
+    /// randomize_va_space as the kernel applied it to this exec: 0 none (the
+    /// sysctl is 0, or ADDR_NO_RANDOMIZE), 1 stack/mmap/vDSO, 2 also brk
+    /// (PF_RANDOMIZE and snapshot_randomize_va_space). Read from where the
+    /// kernel put this loader (`randomization(imageStart:imageEnd:programBreak:)`).
     public var randomizeVASpace: UInt8
     /// The kernel started this loader's own brk (it is a static PIE) away from
     /// its image: at ELF_ET_DYN_BASE, where newer kernels put a static PIE's
-    /// brk even without randomization, or randomized. Asked (brk(0)) only when
-    /// brk is not randomized: otherwise the answer decides nothing.
+    /// brk even without randomization, or randomized.
     public var ownBreakMoved: Bool
     public var limits: Limits
     /// The kernel will let the handoff name the program as /proc/self/exe
@@ -56,7 +59,7 @@ public struct ProcessStart: Equatable, Sendable {
 
     public init(
         arguments: [[UInt8]], environment: [[UInt8]] = [], execFilename: [UInt8], flags: UInt32 = 0,
-        execFD: Int32? = nil, auxiliary: KernelAuxiliaryValues = KernelAuxiliaryValues(),
+        execFD: Int32? = nil, auxiliary: KernelAuxiliaryValues = KernelAuxiliaryValues(), loaderVDSO: UInt64 = 0,
         execFilenameIsLoader: Bool = true, personality: UInt32 = 0, randomizeVASpace: UInt8 = 2,
         ownBreakMoved: Bool = true, limits: Limits = Limits(),
         maySetExecutableFile: Bool = false
@@ -67,6 +70,7 @@ public struct ProcessStart: Equatable, Sendable {
         self.flags = flags
         self.execFD = execFD
         self.auxiliary = auxiliary
+        self.loaderVDSO = loaderVDSO
         self.execFilenameIsLoader = execFilenameIsLoader
         self.personality = personality
         self.randomizeVASpace = randomizeVASpace
@@ -105,30 +109,39 @@ public struct ProcessStart: Equatable, Sendable {
         let execFilename = entries.execFilename.map { bytes(of: $0) } ?? []
         var start = ProcessStart(
             arguments: arguments, environment: environment, execFilename: execFilename,
-            flags: entries.flags, execFD: entries.execFD, auxiliary: entries.kernel,
+            flags: entries.flags, execFD: entries.execFD, auxiliary: entries.kernel, loaderVDSO: entries.vdso,
             execFilenameIsLoader: execFilenameNamesLoader(
                 arguments: arguments, execFilename: execFilename, flags: entries.flags, execFD: entries.execFD,
                 isThisExecutable: namesThisExecutable),
             personality: ProcessControl.currentPersonality(),
-            randomizeVASpace: randomizeVASpaceLevel(),
             limits: Limits(
                 stack: try ResourceLimits.soft(RLIMIT_STACK), addressSpace: try ResourceLimits.soft(RLIMIT_AS),
                 data: try ResourceLimits.soft(RLIMIT_DATA)),
             maySetExecutableFile: ProcessControl.hasEffectiveCapability(I386.capabilityCheckpointRestore)
                 || ProcessControl.hasEffectiveCapability(I386.capabilitySystemAdministration))
-        if !start.randomizesBreak {
-            start.ownBreakMoved = process_current_break() != I386.pageUp(UInt64(process_image_end()))
-        }
+        let imageEnd = UInt64(process_image_end()), programBreak = UInt64(process_current_break())
+        start.randomizeVASpace = randomization(
+            imageStart: UInt64(process_image_start()), imageEnd: imageEnd, programBreak: programBreak)
+        start.ownBreakMoved = programBreak != I386.pageUp(imageEnd)
         return start
     }
 
-    /// The randomize_va_space sysctl; 2, the kernel's default, when /proc/sys
-    /// cannot be read.
-    private static func randomizeVASpaceLevel() -> UInt8 {
-        guard let text = try? SmallFile.readLine(Array("/proc/sys/kernel/randomize_va_space".utf8), limit: 16),
-            let digit = text.first, digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "2")
-        else { return 2 }
-        return digit - UInt8(ascii: "0")
+    /// Where the kernel puts a static PIE without randomization
+    /// (load_elf_binary): its image at the 64-bit ELF_ET_DYN_BASE, 2/3 of the
+    /// 47-bit window; its brk there too (page-aligned up) on kernels that move
+    /// a static PIE's brk, else right after the image.
+    static let loaderImageBase: UInt64 = 0x5555_5555_4000
+    static let loaderMovedBreak: UInt64 = 0x5555_5555_5000
+
+    /// randomize_va_space as the kernel applied it to this loader's own exec,
+    /// read from its layout: the same exec state a native exec of the program
+    /// would see, with no /proc/sys read (three calls, 7 µs). A random offset
+    /// of zero reads as "not randomized": for brk one exec in 2^18 (1 GiB of
+    /// pages), for the image one in 2^28; the program then gets the
+    /// unrandomized place, which randomization itself also picks.
+    static func randomization(imageStart: UInt64, imageEnd: UInt64, programBreak: UInt64) -> UInt8 {
+        guard imageStart != loaderImageBase else { return 0 }
+        return programBreak == loaderMovedBreak || programBreak == I386.pageUp(imageEnd) ? 1 : 2
     }
 
     /// `execFilenameIsLoader`, with `isThisExecutable` asked only when the
@@ -157,6 +170,7 @@ private struct AuxiliaryEntries {
     var flags: UInt32 = 0
     var execFD: Int32?
     var execFilename: UnsafePointer<CChar>?
+    var vdso: UInt64 = 0
 
     init(_ vector: UnsafePointer<UInt>) {
         var entry = vector
@@ -167,6 +181,7 @@ private struct AuxiliaryEntries {
                 case .flags: flags = UInt32(truncatingIfNeeded: value)
                 case .execFD: execFD = Int32(truncatingIfNeeded: value)
                 case .execFilename: execFilename = UnsafePointer(bitPattern: value)
+                case .sysinfoELFHeader: vdso = UInt64(value)
                 default: kernel.set(type, UInt32(truncatingIfNeeded: value))
                 }
             }

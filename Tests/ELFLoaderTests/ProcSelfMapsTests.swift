@@ -28,10 +28,31 @@ final class ProcSelfMapsTests: XCTestCase {
         XCTAssertEqual(ProcSelfMaps.parse([]), [])
     }
 
-    func testCurrentHasTheStackAndTheVDSO() throws {
-        let entries = try ProcSelfMaps.read()
-        XCTAssertTrue(entries.contains { $0.named("[vdso]") })
-        XCTAssertTrue(entries.contains { $0.nameStarts(with: "[vvar") })
+    func testTheVDSOBlockIsTheCodeAndTheDataRightBelowIt() {
+        // [vvar], [vvar_vclock], [vdso] as 6.18 lays them out.
+        let block = [
+            MappingEntry(range: 0x7000_0000..<0x7000_1000, name: Array("".utf8)),
+            MappingEntry(range: 0x7000_2000..<0x7000_6000, name: Array("[vvar]".utf8)),
+            MappingEntry(range: 0x7000_6000..<0x7000_8000, name: Array("[vvar_vclock]".utf8)),
+            MappingEntry(range: 0x7000_8000..<0x7000_a000, name: Array("[vdso]".utf8)),
+            MappingEntry(range: 0x7000_a000..<0x7000_b000, name: Array("[stack]".utf8)),
+        ]
+        XCTAssertEqual(
+            ProcSelfMaps.loaderVDSO(in: block, code: 0x7000_8000),
+            LoaderVDSO(dataStart: 0x7000_2000, code: 0x7000_8000..<0x7000_a000))
+        // Data pages that do not touch the code, or another mapping between,
+        // are not part of the block.
+        let apart = [block[1], block[3]]
+        XCTAssertEqual(ProcSelfMaps.loaderVDSO(in: apart, code: 0x7000_8000)?.dataStart, 0x7000_8000)
+        let between = [block[1], MappingEntry(range: 0x7000_6000..<0x7000_8000, name: Array("/lib/x.so".utf8)), block[3]]
+        XCTAssertEqual(ProcSelfMaps.loaderVDSO(in: between, code: 0x7000_8000)?.dataSize, 0)
+        // No [vdso] at the address: no block.
+        XCTAssertNil(ProcSelfMaps.loaderVDSO(in: block, code: 0x7000_2000))
+        XCTAssertNil(ProcSelfMaps.loaderVDSO(in: [], code: 0x7000_8000))
+    }
+
+    func testThisProcessHasItsStackAndItsVDSOBlock() throws {
+        let entries = ProcSelfMaps.parse(try SmallFile.read(Array("/proc/self/maps".utf8)))
         let stacks = entries.filter { $0.named("[stack]") }
         XCTAssertEqual(stacks.count, 1)
         XCTAssertFalse(stacks.first?.range.isEmpty ?? true)
@@ -42,5 +63,14 @@ final class ProcSelfMapsTests: XCTestCase {
         // The argv strings the kernel put on the stack lie inside it.
         let argv0 = UInt64(UInt(bitPattern: CommandLine.unsafeArgv[0]))
         XCTAssertTrue(stacks.first?.range.contains(argv0) ?? false)
+
+        // The vDSO block, found by PROCMAP_QUERY where the kernel has it, is
+        // the one the text shows: the [vdso] code, data pages below.
+        let code = try XCTUnwrap(entries.first { $0.named("[vdso]") }).range.lowerBound
+        let queried = try XCTUnwrap(try ProcSelfMaps.loaderVDSO(code: code))
+        XCTAssertEqual(queried, ProcSelfMaps.loaderVDSO(in: entries, code: code))
+        XCTAssertEqual(queried.code.lowerBound, code)
+        XCTAssertGreaterThan(queried.dataSize, 0)
+        XCTAssertNil(try ProcSelfMaps.loaderVDSO(code: 0))
     }
 }

@@ -100,6 +100,18 @@ public struct FileDescriptor: Equatable, Sendable {
         }
     }
 
+    /// The mapping covering `address` or, with `orNext`, the first above it;
+    /// `self` is /proc/self/maps.
+    ///
+    /// The corresponding C call is `ioctl(PROCMAP_QUERY)`.
+    func mapping(covering address: UInt64, orNext: Bool) throws(ExecError) -> MappingEntry {
+        var start: UInt64 = 0, end: UInt64 = 0
+        var name = [CChar](repeating: 0, count: 64)
+        let result = kernel_query_mapping(rawValue, address, orNext ? 1 : 0, &start, &end, &name, UInt32(name.count))
+        _ = try checked(result, "ioctl PROCMAP_QUERY")
+        return MappingEntry(range: start..<end, name: name.withUnsafeBufferPointer { bytes(of: $0.baseAddress!) })
+    }
+
     /// The corresponding C function is `fstat`.
     func status() throws(ExecError) -> stat {
         var status = stat()

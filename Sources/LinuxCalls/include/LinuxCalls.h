@@ -41,6 +41,13 @@ static inline int linux_openat(int directory, const char *path, int flags, unsig
     return (int)syscall(SYS_openat, directory, path, flags, mode);
 }
 
+/// One mapping as /proc/PID/maps's PROCMAP_QUERY ioctl (Linux 6.11)
+/// reports it: the one covering `address` or, with `or_next`, the first above
+/// it. `name` gets the pathname column, NUL-terminated (cut to `name_size`).
+/// 0, or -1 with errno (ENOTTY before 6.11, ENOENT if there is none).
+int kernel_query_mapping(int maps, uint64_t address, int or_next, uint64_t *start, uint64_t *end, char *name,
+                         uint32_t name_size);
+
 /// The stack pointer the kernel started the process with: argc, argv, NULL,
 /// envp, NULL, auxv. Saved by process_entry (process_entry.S) before libc's
 /// start-up runs; null in a process that did not enter there (tests).
@@ -49,6 +56,10 @@ extern const uintptr_t *process_initial_stack;
 /// brk(0): where the break is. In the freestanding loader that is still
 /// where the kernel started it: its malloc (loader_heap.c) never moves it.
 uintptr_t process_current_break(void);
+
+/// Where this executable's image starts (its ELF header, the linker's
+/// `__ehdr_start`): a static PIE's load address.
+uintptr_t process_image_start(void);
 
 /// The end of this executable's image (the linker's `_end`): where the kernel
 /// starts the brk of a static PIE it did not move.
