@@ -69,9 +69,11 @@ int main(int argc, char **argv)
     found = find_mapping(main_addr, NULL, NULL, name, sizeof name);
     check("main's page maps the program's file", found && have_path && strcmp(name, resolved) == 0);
 
-    /* brk: placed above the image (ET_EXEC: at most 32 MiB of randomisation above &end) */
+    /* brk: placed above the image (ET_EXEC: at most 32 MiB of randomisation above &end,
+       plus what glibc's start-up took before main: the TLS block and malloc's first
+       132 KiB; 4096 alone failed one run in about 250) */
     uintptr_t b = (uintptr_t)start, en = (uintptr_t)&end;
-    check("sbrk(0) above &end, within 32 MiB", b >= en && b - en <= 32 * MiB + 4096);
+    check("sbrk(0) above &end, within 32 MiB", b >= en && b - en <= 33 * MiB);
     check("sbrk(+16 MiB) grows the break, zero-filled and writable", brk_ok);
     check("sbrk(-16 MiB) shrinks it back", shrink_ok);
 

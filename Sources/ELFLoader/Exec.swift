@@ -67,6 +67,7 @@ public enum Exec {
         // The interpreter, if the program names one: it gets control first.
         var entry = plan.entry
         var interpreterBase: UInt64 = 0
+        var topDownImage = placement == .topDown ? plan : nil, otherImage: LoadPlan?
         if let interpreterPath {
             let path = resolve(interpreterPath, sysroot: request.sysroot)
             do throws(ExecError) {
@@ -77,6 +78,7 @@ public enum Exec {
                 let interpreterPlan = try map(interpreterImage, from: interpreter, placement: .topDown, name: path, report: report)
                 entry = interpreterPlan.entry
                 interpreterBase = interpreterPlan.loadBias
+                (topDownImage, otherImage) = (interpreterPlan, plan)
             } catch {
                 throw .interpreter(path: path, error)
             }
@@ -86,7 +88,11 @@ public enum Exec {
         var vdso: CompatVDSO?
         if request.useVDSO {
             do throws(ExecError) {
-                vdso = try CompatVDSO.replaceLoaderVDSO(try ProcSelfMaps.loaderVDSO(code: process.loaderVDSO))
+                let loaderVDSO = try ProcSelfMaps.loaderVDSO(code: process.loaderVDSO)
+                let top = CompatVDSO.top(
+                    below: topDownImage, above: otherImage, mmapTopDown: process.mmapTopDown,
+                    smallestBlock: (loaderVDSO?.dataSize ?? 0) + I386.pageSize)
+                vdso = try CompatVDSO.replaceLoaderVDSO(loaderVDSO, top: top)
             } catch {
                 report.line("vdso: unavailable (\(error.message)); system calls use int $0x80")
             }

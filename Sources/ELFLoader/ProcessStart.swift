@@ -19,6 +19,12 @@ public struct ProcessStart: Equatable, Sendable {
     public var auxiliary: KernelAuxiliaryValues
     /// The loader's own 64-bit vDSO (its AT_SYSINFO_EHDR), 0 if it has none.
     public var loaderVDSO: UInt64
+    /// The kernel lays this process's mmaps out top-down (MMF_TOPDOWN, which
+    /// its ia32 mmaps share). Read from where it put the loader's vDSO: the
+    /// loader, a static PIE, is mapped first into the mmap area and the vDSO
+    /// after it, so below it top-down and above it bottom-up. False when
+    /// there is no vDSO to tell.
+    public var mmapTopDown: Bool
     /// AT_EXECFN names this executable itself: elf32-exec was run by name
     /// (or re-executed through /proc/self/exe), not by binfmt_misc for a
     /// program or script at that path. Looked up (two stat calls) only when
@@ -31,7 +37,7 @@ public struct ProcessStart: Equatable, Sendable {
     /// randomize_va_space as the kernel applied it to this exec: 0 none (the
     /// sysctl is 0, or ADDR_NO_RANDOMIZE), 1 stack/mmap/vDSO, 2 also brk
     /// (PF_RANDOMIZE and snapshot_randomize_va_space). Read from where the
-    /// kernel put this loader (`randomization(imageStart:imageEnd:programBreak:)`).
+    /// kernel put this loader (`randomization(stackEnd:imageEnd:programBreak:)`).
     public var randomizeVASpace: UInt8
     /// The kernel started this loader's own brk (it is a static PIE) away from
     /// its image: at ELF_ET_DYN_BASE, where newer kernels put a static PIE's
@@ -60,6 +66,7 @@ public struct ProcessStart: Equatable, Sendable {
     public init(
         arguments: [[UInt8]], environment: [[UInt8]] = [], execFilename: [UInt8], flags: UInt32 = 0,
         execFD: Int32? = nil, auxiliary: KernelAuxiliaryValues = KernelAuxiliaryValues(), loaderVDSO: UInt64 = 0,
+        mmapTopDown: Bool = false,
         execFilenameIsLoader: Bool = true, personality: UInt32 = 0, randomizeVASpace: UInt8 = 2,
         ownBreakMoved: Bool = true, limits: Limits = Limits(),
         maySetExecutableFile: Bool = false
@@ -71,6 +78,7 @@ public struct ProcessStart: Equatable, Sendable {
         self.execFD = execFD
         self.auxiliary = auxiliary
         self.loaderVDSO = loaderVDSO
+        self.mmapTopDown = mmapTopDown
         self.execFilenameIsLoader = execFilenameIsLoader
         self.personality = personality
         self.randomizeVASpace = randomizeVASpace
@@ -120,28 +128,33 @@ public struct ProcessStart: Equatable, Sendable {
             maySetExecutableFile: ProcessControl.hasEffectiveCapability(I386.capabilityCheckpointRestore)
                 || ProcessControl.hasEffectiveCapability(I386.capabilitySystemAdministration))
         let imageEnd = UInt64(process_image_end()), programBreak = UInt64(process_current_break())
-        start.randomizeVASpace = randomization(
-            imageStart: UInt64(process_image_start()), imageEnd: imageEnd, programBreak: programBreak)
+        // The execve path is the first string the kernel copied, at the very
+        // top of the stack, below one null pointer (__bprm_mm_init).
+        let stackEnd = entries.execFilename.map { UInt64(UInt(bitPattern: $0)) + UInt64(strlen($0)) + 1 + 8 }
+        start.randomizeVASpace = randomization(stackEnd: stackEnd, imageEnd: imageEnd, programBreak: programBreak)
+        start.mmapTopDown = entries.vdso != 0 && entries.vdso < UInt64(process_image_start())
         start.ownBreakMoved = programBreak != I386.pageUp(imageEnd)
         return start
     }
 
-    /// Where the kernel puts a static PIE without randomization
-    /// (load_elf_binary): its image at the 64-bit ELF_ET_DYN_BASE, 2/3 of the
-    /// 47-bit window; its brk there too (page-aligned up) on kernels that move
-    /// a static PIE's brk, else right after the image.
-    static let loaderImageBase: UInt64 = 0x5555_5555_4000
-    static let loaderMovedBreak: UInt64 = 0x5555_5555_5000
+    /// Where the kernel puts a static PIE's stack and brk without
+    /// randomization (load_elf_binary): the stack ends at STACK_TOP, the
+    /// 47-bit window; brk starts at the 64-bit ELF_ET_DYN_BASE (2/3 of that,
+    /// page-aligned up) on kernels that move a static PIE's brk, else right
+    /// after the image.
+    static let unrandomizedStackEnd: UInt64 = 0x7fff_ffff_f000
+    static let unrandomizedMovedBreak: UInt64 = 0x5555_5555_5000
 
     /// randomize_va_space as the kernel applied it to this loader's own exec,
-    /// read from its layout: the same exec state a native exec of the program
-    /// would see, with no /proc/sys read (three calls, 7 µs). A random offset
-    /// of zero reads as "not randomized": for brk one exec in 2^18 (1 GiB of
-    /// pages), for the image one in 2^28; the program then gets the
-    /// unrandomized place, which randomization itself also picks.
-    static func randomization(imageStart: UInt64, imageEnd: UInt64, programBreak: UInt64) -> UInt8 {
-        guard imageStart != loaderImageBase else { return 0 }
-        return programBreak == loaderMovedBreak || programBreak == I386.pageUp(imageEnd) ? 1 : 2
+    /// read from its layout (`stackEnd`: nil if unknown): the same exec state
+    /// a native exec of the program would see, with no /proc/sys read (three
+    /// calls, 7 µs). A random offset of zero reads as "not randomized": for
+    /// brk one exec in 2^18 (1 GiB of pages), for the stack one in 2^22; the
+    /// program then gets the unrandomized place, which randomization itself
+    /// also picks.
+    static func randomization(stackEnd: UInt64?, imageEnd: UInt64, programBreak: UInt64) -> UInt8 {
+        guard stackEnd != unrandomizedStackEnd else { return 0 }
+        return programBreak == unrandomizedMovedBreak || programBreak == I386.pageUp(imageEnd) ? 1 : 2
     }
 
     /// `execFilenameIsLoader`, with `isThisExecutable` asked only when the
