@@ -15,20 +15,21 @@ public enum ELFFile {
     /// first bytes (up to `headSize`) are `head`. libelf reads the header and
     /// program headers from `head` when it holds them (one pread for the
     /// whole step), else from the file.
-    public static func read(descriptor: FileDescriptor, fileSize: UInt64, head: [UInt8]) throws(ExecError) -> ELFImage {
+    public static func read(descriptor: FileDescriptor, fileSize: UInt64, head: inout [UInt8]) throws(ExecError) -> ELFImage {
         try checkSize(prefix: head.prefix(4), fileSize: fileSize)
         guard programHeadersEnd(in: head) <= UInt64(head.count) else {
             return try withLibELF(elf_begin(descriptor.rawValue, ELF_C_READ, nil)) { elf throws(ExecError) in
                 try image(of: elf, fileSize: fileSize)
             }
         }
-        return try withLibELF(memory: head) { elf throws(ExecError) in try image(of: elf, fileSize: fileSize) }
+        return try withLibELF(memory: &head) { elf throws(ExecError) in try image(of: elf, fileSize: fileSize) }
     }
 
     /// Reads an i386 ELF held in memory (tests and fuzzing use this path).
     public static func read(bytes: [UInt8]) throws(ExecError) -> ELFImage {
         try checkSize(prefix: bytes.prefix(4), fileSize: UInt64(bytes.count))
-        return try withLibELF(memory: bytes) { elf throws(ExecError) in try image(of: elf, fileSize: UInt64(bytes.count)) }
+        var copy = bytes
+        return try withLibELF(memory: &copy) { elf throws(ExecError) in try image(of: elf, fileSize: UInt64(bytes.count)) }
     }
 
     /// Where e_phoff and e_phnum say the program header table ends: read raw,
@@ -59,10 +60,10 @@ public enum ELFFile {
         return try body(elf)
     }
 
-    private static func withLibELF<T>(memory bytes: [UInt8], _ body: (OpaquePointer) throws(ExecError) -> T) throws(ExecError) -> T {
-        var copy = bytes  // libelf takes a mutable buffer, even to read
-        let size = copy.count
-        return try copy.withUnsafeMutableBytes { buffer in
+    /// libelf takes a mutable buffer, even to read: `bytes` is lent, not copied.
+    private static func withLibELF<T>(memory bytes: inout [UInt8], _ body: (OpaquePointer) throws(ExecError) -> T) throws(ExecError) -> T {
+        let size = bytes.count
+        return try bytes.withUnsafeMutableBytes { buffer in
             Result { () throws(ExecError) in
                 try withLibELF(elf_memory(buffer.baseAddress!.assumingMemoryBound(to: CChar.self), size), body)
             }

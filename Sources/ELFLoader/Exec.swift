@@ -51,7 +51,7 @@ public enum Exec {
         }
 
         // The program: opened, checked, placed and mapped.
-        let program = if let descriptor = request.descriptor {
+        var program = if let descriptor = request.descriptor {
             try ProgramFile.adopt(FileDescriptor(rawValue: descriptor))
         } else {
             try ProgramFile.open(request.path)
@@ -71,7 +71,7 @@ public enum Exec {
         if let interpreterPath {
             let path = resolve(interpreterPath, sysroot: request.sysroot)
             do throws(ExecError) {
-                let interpreter = try ProgramFile.open(path)
+                var interpreter = try ProgramFile.open(path)
                 defer { interpreter.descriptor.close() }
                 let interpreterImage = try interpreter.readImage()
                 try interpreterImage.validateAsInterpreter()

@@ -11,8 +11,12 @@
 //   sp ->       argc, argv[], NULL, envp[], NULL, auxv pairs, AT_NULL
 
 public struct InitialStack: Equatable, Sendable {
-    /// The bytes from `stackPointer` up to the stack top.
-    public let bytes: [UInt8]
+    /// From `stackPointer` up to the alignment gap: argc, the argv and envp
+    /// arrays, the auxiliary vector, AT_RANDOM's bytes and AT_PLATFORM's string.
+    public let tables: [UInt8]
+    /// From the alignment gap up to the stack top: the argument, environment
+    /// and AT_EXECFN strings.
+    public let strings: [UInt8]
     /// The stack pointer at entry: it points to argc.
     public let stackPointer: UInt32
     /// Where the argument and environment strings are (/proc/self/cmdline, environ).
@@ -23,6 +27,13 @@ public struct InitialStack: Equatable, Sendable {
     public let auxiliaryVector: [UInt8]
 
     static let topReserve: UInt32 = 8
+
+    /// arch_align_stack's random gap between `tables` and `strings`: never
+    /// written, so its pages stay untouched (not resident), as in a native exec.
+    public var gap: Range<UInt32> { stackPointer + UInt32(tables.count)..<arguments.lowerBound }
+
+    /// The whole span from `stackPointer` to the top, the gap read as zeros.
+    public var bytes: [UInt8] { tables + [UInt8](repeating: 0, count: gap.count) + strings }
 
     /// Lays out the stack below `top`.
     ///
@@ -68,37 +79,44 @@ public struct InitialStack: Equatable, Sendable {
         let stackPointer = (randomAddress - tableSize) & ~0xf
 
         // Written in place: this runs on every exec.
-        var bytes = [UInt8](repeating: 0, count: Int(top - stackPointer))
-        bytes.withUnsafeMutableBytes { stack in
-            var tableOffset = 0
-            func word(_ value: UInt32) {
-                stack.storeBytes(of: value.littleEndian, toByteOffset: tableOffset, as: UInt32.self)
-                tableOffset += 4
-            }
-            func copy(_ source: [UInt8], at address: UInt32) {
-                source.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: stack[Int(address - stackPointer)...]).copyMemory(from: $0) }
-            }
-            word(UInt32(arguments.count))
-            var cursor = argumentsStart
-            for strings in [arguments, environment] {
-                for string in strings {
-                    word(cursor)
-                    copy(string, at: cursor)  // the terminating 0 is already there
-                    cursor += UInt32(string.count + 1)
+        var tables = [UInt8](repeating: 0, count: Int(aligned - stackPointer))
+        var strings = [UInt8](repeating: 0, count: Int(top - argumentsStart))
+        tables.withUnsafeMutableBytes { low in
+            strings.withUnsafeMutableBytes { high in
+                var tableOffset = 0
+                func word(_ value: UInt32) {
+                    low.storeBytes(of: value.littleEndian, toByteOffset: tableOffset, as: UInt32.self)
+                    tableOffset += 4
                 }
-                word(0)
+                func copy(_ source: [UInt8], at address: UInt32) {
+                    let destination = address >= argumentsStart
+                        ? UnsafeMutableRawBufferPointer(rebasing: high[Int(address - argumentsStart)...])
+                        : UnsafeMutableRawBufferPointer(rebasing: low[Int(address - stackPointer)...])
+                    source.withUnsafeBytes { destination.copyMemory(from: $0) }
+                }
+                word(UInt32(arguments.count))
+                var cursor = argumentsStart
+                for strings in [arguments, environment] {
+                    for string in strings {
+                        word(cursor)
+                        copy(string, at: cursor)  // the terminating 0 is already there
+                        cursor += UInt32(string.count + 1)
+                    }
+                    word(0)
+                }
+                for value in auxiliaryWords { word(value) }
+                copy(randomBytes, at: randomAddress)
+                copy(I386.platform, at: platformAddress)
+                copy(execFilename, at: execFilenameAddress)
             }
-            for value in auxiliaryWords { word(value) }
-            copy(randomBytes, at: randomAddress)
-            copy(I386.platform, at: platformAddress)
-            copy(execFilename, at: execFilenameAddress)
         }
 
         let auxiliaryOffset = 4 * pointerWords
-        self.bytes = bytes
+        self.tables = tables
+        self.strings = strings
         self.stackPointer = stackPointer
         self.arguments = argumentsStart..<environmentStart
         self.environment = environmentStart..<execFilenameAddress
-        self.auxiliaryVector = Array(bytes[auxiliaryOffset..<auxiliaryOffset + 4 * auxiliaryWords.count])
+        self.auxiliaryVector = Array(tables[auxiliaryOffset..<auxiliaryOffset + 4 * auxiliaryWords.count])
     }
 }

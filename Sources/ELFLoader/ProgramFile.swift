@@ -6,8 +6,9 @@ struct ProgramFile {
     let descriptor: FileDescriptor
     let size: UInt64
     /// The file's first bytes, up to ELFFile.headSize: the header, the
-    /// program headers and usually PT_INTERP, read in one call.
-    let head: [UInt8]
+    /// program headers and usually PT_INTERP, read in one call (and lent to
+    /// libelf, whence `var`).
+    private(set) var head: [UInt8]
 
     private init(descriptor: FileDescriptor, status: stat) throws(ExecError) {
         self.descriptor = descriptor
@@ -53,9 +54,9 @@ struct ProgramFile {
     }
 
     /// Reads and checks the ELF image; closes the file if it is no good.
-    func readImage() throws(ExecError) -> ELFImage {
+    mutating func readImage() throws(ExecError) -> ELFImage {
         do throws(ExecError) {
-            let image = try ELFFile.read(descriptor: descriptor, fileSize: size, head: head)
+            let image = try ELFFile.read(descriptor: descriptor, fileSize: size, head: &head)
             try image.validate()
             return image
         } catch {

@@ -18,7 +18,7 @@ public enum StackMapping {
         return min(start, I386.pageDown(UInt64(stack.stackPointer)))..<UInt64(top)
     }
 
-    /// Maps the stack and copies `stack` into it.
+    /// Maps the stack and copies `stack` into it, but for its gap.
     static func map(_ stack: InitialStack, top: UInt32, limit: UInt64?, executable: Bool) throws(ExecError) -> Range<UInt64> {
         let range = initialRange(top: top, stack: stack, limit: limit)
         var protection: MemoryProtection = [.read, .write]
@@ -30,9 +30,10 @@ public enum StackMapping {
         } catch .system(let error) {
             throw .stackFailed(error)
         }
-        stack.bytes.withUnsafeBytes { source in
-            UnsafeMutableRawPointer(bitPattern: UInt(stack.stackPointer))!
-                .copyMemory(from: source.baseAddress!, byteCount: source.count)
+        for (bytes, address) in [(stack.tables, stack.stackPointer), (stack.strings, stack.arguments.lowerBound)] {
+            bytes.withUnsafeBytes { source in
+                UnsafeMutableRawPointer(bitPattern: UInt(address))!.copyMemory(from: source.baseAddress!, byteCount: source.count)
+            }
         }
         return range
     }

@@ -69,6 +69,10 @@ final class InitialStackTests: XCTestCase {
         let random = platform - 16
         XCTAssertEqual(reader.bytes(platform..<aligned), Array("i686\0".utf8), file: file, line: line)
         XCTAssertEqual(reader.bytes(random..<platform), Self.randomBytes, file: file, line: line)
+        // The padding is the gap nothing writes: only the tables and the strings are bytes.
+        XCTAssertEqual(stack.gap, aligned..<argumentsStart, file: file, line: line)
+        XCTAssertEqual(stack.tables.count, Int(aligned - sp), file: file, line: line)
+        XCTAssertEqual(stack.strings.count, Int(Self.top - argumentsStart), file: file, line: line)
 
         // The auxiliary vector, with the addresses resolved, then AT_NULL.
         let auxv = tables.auxv.map { [$0.0, $0.1] }
