@@ -18,14 +18,9 @@ func withCString<R>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) -> R) -> R {
     }
 }
 
-/// The bytes of a C string, copied in one go (building the array through
-/// its Sequence initializer took 10 µs for a shell's argv and environment).
+/// The bytes of a C string.
 func bytes(of string: UnsafePointer<CChar>) -> [UInt8] {
-    let count = strlen(string)
-    return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-        UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: string, count: count))
-        initialized = count
-    }
+    Array(UnsafeRawBufferPointer(start: string, count: strlen(string)))
 }
 
 /// An open file descriptor.
