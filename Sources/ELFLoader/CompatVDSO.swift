@@ -29,13 +29,13 @@ public struct CompatVDSO: Equatable, Sendable {
             try Memory.unmap(at: block.lowerBound, length: UInt64(block.count))
         }
 
-        // Where a native process would have it: a compat mmap of about the same
-        // size shows the top of the compat mmap area.
         let probeSize = vvarSize + (loaderVDSO.map { UInt64($0.code.count) } ?? 2 * I386.pageSize)
-        var top: UInt64
+        let top: UInt64
         if let knownTop {
             top = knownTop
         } else {
+            // Where a native process would have it: a compat mmap of about the
+            // same size shows the top of the compat mmap area.
             let probe = try Memory.reserveCompat(length: UInt32(probeSize))
             try Memory.unmap(at: probe, length: probeSize)
             top = probe + probeSize
