@@ -26,11 +26,11 @@ enum ProcSelfMaps {
     static let dataSearchSpan: UInt64 = 1 << 20
 
     /// The loader's vDSO block, whose code starts at `code` (its own
-    /// AT_SYSINFO_EHDR; 0 without a vDSO). Two PROCMAP_QUERY calls: the lowest mapping in the
-    /// MiB below the code (its first data page: nothing else is mapped near
-    /// it) and the code's own; without them (before Linux 6.11), or if that
-    /// lowest mapping is something else, the text, parsed whole (about 10 µs
-    /// more).
+    /// AT_SYSINFO_EHDR; 0 without a vDSO). Two PROCMAP_QUERY calls: the
+    /// lowest mapping in the MiB below the code (its first data page: nothing
+    /// else is mapped near it) and the code's own; without them (before Linux
+    /// 6.11), or if that lowest mapping is something else, the text, parsed
+    /// whole (about 10 µs more).
     static func loaderVDSO(code: UInt64) throws(ExecError) -> LoaderVDSO? {
         guard code != 0 else { return nil }
         let maps = try FileDescriptor.open(Array("/proc/self/maps".utf8), O_RDONLY)

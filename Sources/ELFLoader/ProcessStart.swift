@@ -115,26 +115,25 @@ public struct ProcessStart: Equatable, Sendable {
         let vector = UnsafeRawPointer(cursor + 1).assumingMemoryBound(to: UInt.self)
         let entries = AuxiliaryEntries(vector)
         let execFilename = entries.execFilename.map { bytes(of: $0) } ?? []
-        var start = ProcessStart(
+        let imageEnd = UInt64(process_image_end()), programBreak = UInt64(process_current_break())
+        // The execve path is the first string the kernel copied, at the very
+        // top of the stack, below one null pointer (__bprm_mm_init).
+        let stackEnd = entries.execFilename.map { UInt64(UInt(bitPattern: $0)) + UInt64(execFilename.count) + 1 + 8 }
+        return ProcessStart(
             arguments: arguments, environment: environment, execFilename: execFilename,
             flags: entries.flags, execFD: entries.execFD, auxiliary: entries.kernel, loaderVDSO: entries.vdso,
+            mmapTopDown: entries.vdso != 0 && entries.vdso < UInt64(process_image_start()),
             execFilenameIsLoader: execFilenameNamesLoader(
                 arguments: arguments, execFilename: execFilename, flags: entries.flags, execFD: entries.execFD,
                 isThisExecutable: namesThisExecutable),
             personality: ProcessControl.currentPersonality(),
+            randomizeVASpace: randomization(stackEnd: stackEnd, imageEnd: imageEnd, programBreak: programBreak),
+            ownBreakMoved: programBreak != I386.pageUp(imageEnd),
             limits: Limits(
                 stack: try ResourceLimits.soft(RLIMIT_STACK), addressSpace: try ResourceLimits.soft(RLIMIT_AS),
                 data: try ResourceLimits.soft(RLIMIT_DATA)),
             maySetExecutableFile: ProcessControl.hasEffectiveCapability(I386.capabilityCheckpointRestore)
                 || ProcessControl.hasEffectiveCapability(I386.capabilitySystemAdministration))
-        let imageEnd = UInt64(process_image_end()), programBreak = UInt64(process_current_break())
-        // The execve path is the first string the kernel copied, at the very
-        // top of the stack, below one null pointer (__bprm_mm_init).
-        let stackEnd = entries.execFilename.map { UInt64(UInt(bitPattern: $0)) + UInt64(strlen($0)) + 1 + 8 }
-        start.randomizeVASpace = randomization(stackEnd: stackEnd, imageEnd: imageEnd, programBreak: programBreak)
-        start.mmapTopDown = entries.vdso != 0 && entries.vdso < UInt64(process_image_start())
-        start.ownBreakMoved = programBreak != I386.pageUp(imageEnd)
-        return start
     }
 
     /// Where the kernel puts a static PIE's stack and brk without

@@ -132,24 +132,14 @@ public struct FileDescriptor: Equatable, Sendable {
     }
 }
 
-/// The small files the loader reads whole: /proc/self/maps, stat, statm,
-/// re-exec records.
+/// The one-line files the loader reads: /proc/PID/stat, /proc/self/statm.
 enum SmallFile {
-    /// Reads `path` whole, at most `limit` bytes.
-    static func read(_ path: [UInt8], limit: Int = 1 << 20) throws(ExecError) -> [UInt8] {
-        try read(path, limit: limit) { _ in false }
-    }
-
     /// Reads a one-line file of /proc or /proc/sys up to its newline, without
     /// the read that would return 0.
     static func readLine(_ path: [UInt8], limit: Int) throws(ExecError) -> [UInt8] {
-        try read(path, limit: limit) { $0.contains(UInt8(ascii: "\n")) }
-    }
-
-    private static func read(_ path: [UInt8], limit: Int, until isComplete: (ArraySlice<UInt8>) -> Bool) throws(ExecError) -> [UInt8] {
         let file = try FileDescriptor.open(path, O_RDONLY)
         defer { file.close() }
-        return try file.readToEnd(limit: limit, until: isComplete)
+        return try file.readToEnd(limit: limit) { $0.contains(UInt8(ascii: "\n")) }
     }
 }
 
