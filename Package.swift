@@ -9,10 +9,17 @@ import PackageDescription
 //  - ordinary Swift (`swift build`, `swift test`): the library under XCTest
 //    and libFuzzer. elf32-exec itself is not built this way.
 let freestanding = Context.environment["ELF32_EXEC_FREESTANDING"] == "1"
+// Kept only to regenerate the hot-path order (scripts/hot-path-order.sh).
+let keepSymbols = Context.environment["ELF32_EXEC_KEEP_SYMBOLS"] == "1"
 let musl = "/usr/lib/x86_64-linux-musl"
 
+// One section per function, so that the link can drop what the loader never
+// calls and put what every exec runs together (Sources/elf32-exec/hot-path.order):
+// each 64 KiB of text an exec touches costs it a page fault and the handoff's
+// munmap 16 page-table entries.
 let embedded: [SwiftSetting] = freestanding
-    ? [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo"])] : []
+    ? [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-Xfrontend", "-function-sections"])] : []
+let cSections: [CSetting] = freestanding ? [.unsafeFlags(["-ffunction-sections", "-fdata-sections"])] : []
 
 var targets: [Target] = [
     // libelf from the system (Debian: libelf-dev).
@@ -20,9 +27,9 @@ var targets: [Target] = [
     // The libc and kernel calls the Swift code makes, for both builds (there
     // is no Glibc module in Embedded Swift), the process entry, and the
     // freestanding build's malloc.
-    .target(name: "LinuxCalls", cSettings: freestanding ? [.define("ELF32_EXEC_FREESTANDING")] : []),
+    .target(name: "LinuxCalls", cSettings: freestanding ? [.define("ELF32_EXEC_FREESTANDING")] + cSections : []),
     // The handoff trampoline.
-    .target(name: "ModeSwitch"),
+    .target(name: "ModeSwitch", cSettings: cSections),
     .target(name: "ELFLoader", dependencies: ["CLibELF", "LinuxCalls", "ModeSwitch"], swiftSettings: embedded),
 ]
 
@@ -30,16 +37,24 @@ if freestanding {
     targets.append(.executableTarget(
         name: "elf32-exec",
         dependencies: ["ELFLoader"],
+        exclude: ["hot-path.order"],
         swiftSettings: embedded,
         linkerSettings: [
             .linkedLibrary("z"),  // libelf.a needs zlib
             .unsafeFlags([
                 "-use-ld=lld", "-Xclang-linker", "-nostdlib", "-Xclang-linker", "-static-pie",
                 "-Xlinker", "-e", "-Xlinker", "process_entry",  // LinuxCalls/process_entry.S
-                "-Xlinker", "\(musl)/rcrt1.o", "-Xlinker", "\(musl)/crti.o",
-                "-Xlinker", "\(musl)/libc.a", "-Xlinker", "\(musl)/crtn.o",
-                "-Xlinker", "--gc-sections", "-Xlinker", "--strip-all", "-Xlinker", "-z", "-Xlinker", "noexecstack",
-            ]),
+                // No crti.o/crtn.o: musl needs no .init code (its _init is a weak
+                // no-op), and an .init section is text outside the ordered .text.
+                "-Xlinker", "\(musl)/rcrt1.o", "-Xlinker", "\(musl)/libc.a",
+                // No PT_GNU_RELRO: musl's static-pie start (rcrt1.o) never
+                // write-protects it, and without it .data.rel.ro shares the data
+                // segment: one mapping less for the kernel's exec and the handoff's munmap.
+                "-Xlinker", "--gc-sections", "-Xlinker", "-z", "-Xlinker", "norelro",
+                "-Xlinker", "-z", "-Xlinker", "noexecstack",
+                "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Sources/elf32-exec/hot-path.order",
+                "-Xlinker", "--no-warn-symbol-ordering",
+            ] + (keepSymbols ? [] : ["-Xlinker", "--strip-all"])),
         ]))
 } else {
     targets += [

@@ -7,9 +7,11 @@ public enum ELFFile {
     /// The smallest file that can hold an Elf32_Ehdr.
     static let headerSize: UInt64 = 52
 
-    /// How much of the file is read before libelf sees it: one page holds the
-    /// header and program headers of every toolchain's output.
-    static let headSize: UInt64 = 4096
+    /// How much of the file is read before libelf sees it: enough for the
+    /// header, 30 program headers and PT_INTERP, which gcc and ld put right
+    /// after them (at most 487 bytes in testdata). A larger table is read
+    /// again whole; a page would cost every exec a page fault of its heap.
+    static let headSize: UInt64 = 1024
 
     /// Reads the i386 ELF behind `descriptor`, `fileSize` bytes long, whose
     /// first bytes (up to `headSize`) are `head`. libelf reads the header and

@@ -19,9 +19,15 @@ enum { header_size = 16, chunk_size = 1 << 20 };
 
 static uintptr_t next, end;
 
-// The first chunk: in .bss, so that the kernel's exec maps it (one mmap
-// less per exec); pages cost only when touched.
-static _Alignas(16) unsigned char first_chunk[chunk_size];
+// The first chunk: zero-fill memory that the kernel's exec maps with the
+// image (one mmap less per exec); pages cost only when touched. It lies in
+// .lbss, which the link places after .bss: musl's few variables then share
+// the page of .data, and the first blocks the end of that page.
+__asm__(".section .lbss, \"aw\", @nobits\n"
+        ".balign 16\n"
+        "loader_heap_first_chunk: .zero 1 << 20\n"
+        ".previous");
+extern unsigned char loader_heap_first_chunk[chunk_size];
 
 static size_t block_size(void *block) { return ((size_t *)block)[-1]; }
 
@@ -29,7 +35,7 @@ static void *allocate(size_t size, size_t alignment) {
     if (alignment < header_size) alignment = header_size;
     if (size > SIZE_MAX / 2 || alignment > chunk_size) { errno = ENOMEM; return NULL; }
     if (next == 0) {
-        next = (uintptr_t)first_chunk;
+        next = (uintptr_t)loader_heap_first_chunk;
         end = next + chunk_size;
     }
     uintptr_t start = (next + header_size + alignment - 1) & ~(alignment - 1);
