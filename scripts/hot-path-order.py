@@ -22,6 +22,7 @@ entry = int(next(l for l in header.splitlines() if "Entry point" in l).split()[-
 
 gdb.execute("set pagination off")
 gdb.execute("set confirm off")
+gdb.execute("set disable-randomization off")  # the randomized layout runs more code
 gdb.execute("starti", to_string=True)
 base = int(gdb.parse_and_eval("$pc")) - entry
 order = list(names_at.get(entry, []))
