@@ -34,7 +34,7 @@ while True:
     try:
         gdb.execute("continue", to_string=True)
     except gdb.error:
-        break  # the program ended before the handoff
+        gdb.execute("quit 1")  # the program ended before the handoff: no order from this run
     pc = int(gdb.parse_and_eval("$pc"))
     if pc - base in names_at:
         order += names_at[pc - base]
