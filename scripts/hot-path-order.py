@@ -2,7 +2,7 @@
 # symbols) on one program up to the handoff and appends to $HOT_PATH_OUT the
 # functions it entered, in the order it first entered them. A one-shot
 # breakpoint on every function; the run stops at the trampoline page's
-# mprotect, after which only the trampoline runs.
+# mprotect (the loader's only one), after which only the trampoline runs.
 import os
 import subprocess
 
@@ -10,7 +10,6 @@ import gdb
 
 executable = gdb.current_progspace().filename
 output = os.environ["HOT_PATH_OUT"]
-trampoline_page = 0xFFFFE000
 
 names_at = {}
 for line in subprocess.check_output(["nm", "--defined-only", executable], text=True).splitlines():
@@ -38,8 +37,8 @@ while True:
     pc = int(gdb.parse_and_eval("$pc"))
     if pc - base in names_at:
         order += names_at[pc - base]
-    elif int(gdb.parse_and_eval("$rdi")) == trampoline_page:
-        break
+    else:
+        break  # the mprotect
 with open(output, "a") as file:
     file.write("".join(name + "\n" for name in order))
 gdb.execute("kill")

@@ -3,19 +3,40 @@
 // take the fast entry (AT_SYSINFO); without it they fall back to int $0x80.
 
 public struct CompatVDSO: Equatable, Sendable {
+    /// Where its block starts: the data pages ([vvar]) below the code.
+    public let start: UInt32
     /// The vDSO's ELF header (AT_SYSINFO_EHDR).
     public let base: UInt32
     /// `__kernel_vsyscall`, the vDSO's ELF entry point (AT_SYSINFO).
     public let entry: UInt32
-    /// `__kernel_rt_sigreturn`, through which the handoff ends; nil if this
-    /// vDSO has none.
-    public let signalReturn: UInt32?
+    /// `__kernel_vsyscall` past its `push %ecx; push %edx; push %ebp`: the
+    /// system call itself (the fast entry, or `int $0x80` where the CPU has
+    /// none), which returns to the kernel's landing pad that pops the three
+    /// and returns. The handoff ends through it; nil if this vDSO's entry
+    /// does not start with those pushes.
+    public let systemCallBody: UInt32?
+    /// The code's size: the image from `base`.
+    public let size: UInt32
 
-    public init(base: UInt32, entry: UInt32, signalReturn: UInt32? = nil) {
+    public init(start: UInt32? = nil, base: UInt32, entry: UInt32, systemCallBody: UInt32? = nil, size: UInt32 = 0) {
+        self.start = start ?? base
         self.base = base
         self.entry = entry
-        self.signalReturn = signalReturn
+        self.systemCallBody = systemCallBody
+        self.size = size
     }
+
+    /// `__kernel_rt_sigreturn`, through which the handoff ends when it cannot
+    /// end through `systemCallBody`; nil if this vDSO has none. Looked up in
+    /// the mapped image only then: the symbol table is on a page the usual
+    /// handoff never touches.
+    func signalReturn() -> UInt32? {
+        let image = UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: UInt(base)), count: Int(size))
+        return Self.dynamicSymbol("__kernel_rt_sigreturn", in: image).map { base + $0 }
+    }
+
+    /// What `__kernel_vsyscall` pushes first, and the landing pad pops last.
+    static let savingPrologue: [UInt8] = [0x51, 0x52, 0x55]  // push %ecx; push %edx; push %ebp
 
     /// Replaces the loader's 64-bit vDSO by the 32-bit one, at the top of the
     /// compat mmap area: right below `knownTop` when the images show where
@@ -54,9 +75,14 @@ public struct CompatVDSO: Equatable, Sendable {
         guard let header = UnsafeRawPointer(bitPattern: UInt(base)),
             header.loadUnaligned(as: UInt32.self) == 0x464c_457f  // "\x7fELF"
         else { throw .vdsoNotFound(base) }
+        let image = UnsafeRawBufferPointer(start: header, count: Int(imageSize))
         let entry = header.loadUnaligned(fromByteOffset: 24, as: UInt32.self)  // e_entry
-        let signalReturn = dynamicSymbol("__kernel_rt_sigreturn", in: UnsafeRawBufferPointer(start: header, count: Int(imageSize)))
-        return CompatVDSO(base: UInt32(base), entry: UInt32(base) + entry, signalReturn: signalReturn.map { UInt32(base) + $0 })
+        let prologue = Int(entry)..<Int(entry) + savingPrologue.count
+        let savesRegisters = prologue.upperBound <= image.count && image[prologue].elementsEqual(savingPrologue)
+        return CompatVDSO(
+            start: UInt32(start), base: UInt32(base), entry: UInt32(base) + entry,
+            systemCallBody: savesRegisters ? UInt32(base) + entry + UInt32(savingPrologue.count) : nil,
+            size: UInt32(imageSize))
     }
 
     /// The most a vDSO block (data pages and code) takes; 32 KiB on 6.18.

@@ -68,6 +68,7 @@ public enum Exec {
         var entry = plan.entry
         var interpreterBase: UInt64 = 0
         var topDownImage = placement == .topDown ? plan : nil, otherImage: LoadPlan?
+        var lowestMapping = plan.reservation.lowerBound
         if let interpreterPath {
             let path = resolve(interpreterPath, sysroot: request.sysroot)
             do throws(ExecError) {
@@ -79,6 +80,7 @@ public enum Exec {
                 entry = interpreterPlan.entry
                 interpreterBase = interpreterPlan.loadBias
                 (topDownImage, otherImage) = (interpreterPlan, plan)
+                lowestMapping = min(lowestMapping, interpreterPlan.reservation.lowerBound)
             } catch {
                 throw .interpreter(path: path, error)
             }
@@ -136,14 +138,12 @@ public enum Exec {
             }
         }
 
-        report.line(vdso?.signalReturn != nil
-            ? "handoff: returns through the vDSO's __kernel_rt_sigreturn, which unmaps the trampoline page"
-            : "handoff: no vDSO rt_sigreturn; the trampoline page stays at 0x\(hex(I386.top))")
+        lowestMapping = min(lowestMapping, stackRange.lowerBound, UInt64(vdso?.start ?? UInt32.max))
         try Handoff(
-            entry: UInt32(entry), stack: stack, vdso: vdso, plan: plan, programBreak: programBreak,
+            entry: UInt32(entry), stack: stack, vdso: vdso, lowestMapping: lowestMapping, plan: plan, programBreak: programBreak,
             programFile: program.descriptor, programPath: request.path,
             taskName: Handoff.baseName(request.execFilename), process: process
-        ).enter()
+        ).enter(report: report)
     }
 
     /// Places `image`, plans it and maps it.

@@ -2,9 +2,10 @@
 // fail is prepared first, into one anonymous page holding the trampoline
 // code and its handoff_block. The point of no return is the jump to the
 // trampoline, which removes the loader's own memory, sets the process memory
-// map and enters 32-bit mode. The loader installs no signal handlers, no
-// alternate stack and no rseq area, so unlike execve there is nothing of
-// that kind to reset.
+// map and enters 32-bit mode, where the vDSO's system call unmaps the
+// trampoline's page and returns to the entry. The loader installs no signal
+// handlers, no alternate stack and no rseq area, so unlike execve there is
+// nothing of that kind to reset.
 
 import ModeSwitch
 
@@ -12,9 +13,11 @@ struct Handoff {
     /// The program's entry, or its interpreter's.
     var entry: UInt32
     var stack: InitialStack
-    /// The 32-bit vDSO, through which the handoff ends when it has
-    /// __kernel_rt_sigreturn; without it the trampoline's page stays.
+    /// The 32-bit vDSO, through which the handoff ends; without it the
+    /// trampoline's page stays.
     var vdso: CompatVDSO?
+    /// The lowest address of the program's memory (images, vDSO, stack).
+    var lowestMapping: UInt64
     var plan: LoadPlan
     var programBreak: UInt64
     var programFile: FileDescriptor
@@ -24,15 +27,30 @@ struct Handoff {
     var taskName: [UInt8]
     var process: ProcessStart
 
-    func enter() throws(ExecError) -> Never {
+    func enter(report: LayoutReport) throws(ExecError) -> Never {
         try ProcessControl.setName(Array(taskName.prefix(15)))
         if plan.stackPolicy == .readImpliesExec {
             try ProcessControl.setPersonality(process.personality | I386.readImpliesExec)
         }
-        let trampoline = try prepareTrampoline()
+        let trampoline = try prepareTrampoline(report: report)
         // The point of no return.
         trampoline.code(trampoline.block)
         fatalError("the handoff trampoline returned")
+    }
+
+    /// How the handoff ends once the trampoline has entered 32-bit mode.
+    enum Ending: Equatable {
+        /// The vDSO's system call (CompatVDSO.systemCallBody) unmaps
+        /// [0, end of the page): the page is the lowest mapping, so that is
+        /// the page alone, and EBX, its first argument, is 0. The landing pad
+        /// then pops EBP, EDX and ECX (zeros) and returns to the entry: every
+        /// register as a native exec leaves it.
+        case unmapFromZero
+        /// __kernel_vsyscall unmaps the page and returns into
+        /// __kernel_rt_sigreturn, which restores the start from a StartFrame.
+        case signalReturn(UInt32)
+        /// No vDSO: the trampoline enters the program directly; its page stays.
+        case keepPage
     }
 
     private struct Trampoline {
@@ -41,28 +59,51 @@ struct Handoff {
     }
 
     /// One page for the trampoline's code, then its block; read-only and
-    /// executable once filled. It goes right above the i386 TASK_SIZE
-    /// (0xffffe000), a page a native i386 process never has and its mmap
-    /// never picks, so it moves nothing, randomized or not; the handoff
-    /// unmaps it through the vDSO (StartFrame) when there is one.
-    private func prepareTrampoline() throws(ExecError) -> Trampoline {
+    /// executable once filled.
+    private func prepareTrampoline(report: LayoutReport) throws(ExecError) -> Trampoline {
         let pageSize = I386.pageSize
         var codeSize: UInt64 = 0
         let code = handoff_trampoline_code(&codeSize)!
         let blockOffset = (codeSize + 15) & ~15
         precondition(blockOffset + UInt64(MemoryLayout<handoff_block>.size) <= pageSize)
 
-        let page = I386.top
-        try Memory.map(at: page, length: pageSize, protection: [.read, .write], flags: [.privateCopy, .anonymous, .fixedNoReplace])
+        let (page, ending) = try mapTrampolinePage()
+        report.handoff(page: page, ending: ending)
         let base = UnsafeMutableRawPointer(bitPattern: UInt(page))!
         base.copyMemory(from: code, byteCount: Int(codeSize))
         let block = base + Int(blockOffset)
-        try fillBlock(block.bindMemory(to: handoff_block.self, capacity: 1), page: UInt32(page))
+        try fillBlock(block.bindMemory(to: handoff_block.self, capacity: 1), page: page, ending: ending)
         try Memory.protect(at: page, length: pageSize, [.read, .execute])
         return Trampoline(code: unsafeBitCast(base, to: (@convention(c) (UnsafeMutableRawPointer) -> Void).self), block: block)
     }
 
-    private func fillBlock(_ block: UnsafeMutablePointer<handoff_block>, page: UInt32) throws(ExecError) {
+    /// The page goes right below the program's lowest mapping, where nothing
+    /// is below it, when the vDSO can unmap it from there (not below
+    /// vm.mmap_min_addr). Else right above the i386 TASK_SIZE (0xffffe000), a
+    /// page a native i386 process never has and its mmap never picks. Either
+    /// way it is mapped after everything else: it moves nothing.
+    private func mapTrampolinePage() throws(ExecError) -> (page: UInt64, ending: Ending) {
+        let flags: MappingFlags = [.privateCopy, .anonymous, .fixedNoReplace, .populate]
+        if vdso?.systemCallBody != nil, let low = Self.lowPage(below: lowestMapping) {
+            do throws(ExecError) {
+                try Memory.map(at: low, length: I386.pageSize, protection: [.read, .write], flags: flags)
+                return (low, .unmapFromZero)
+            } catch {
+                // below vm.mmap_min_addr: the top
+            }
+        }
+        try Memory.map(at: I386.top, length: I386.pageSize, protection: [.read, .write], flags: flags)
+        if let signalReturn = vdso?.signalReturn() { return (I386.top, .signalReturn(signalReturn)) }
+        return (I386.top, .keepPage)
+    }
+
+    /// The page right below `lowestMapping`, nil if there is none above page 0.
+    static func lowPage(below lowestMapping: UInt64) -> UInt64? {
+        let page = I386.pageDown(lowestMapping)
+        return page >= 2 * I386.pageSize ? page - I386.pageSize : nil
+    }
+
+    private func fillBlock(_ block: UnsafeMutablePointer<handoff_block>, page: UInt64, ending: Ending) throws(ExecError) {
         block.pointee.unmap_start = I386.above4GiB.lowerBound
         block.pointee.unmap_length = UInt64(I386.above4GiB.count)
 
@@ -80,20 +121,29 @@ struct Handoff {
         block.pointee.capability_header.version = I386.capabilityVersion3
         block.pointee.capability_header.pid = 0
 
-        if let vdso, let signalReturn = vdso.signalReturn {
+        switch ending {
+        case .unmapFromZero:
+            // What the landing pad pops into EBP, EDX and ECX, then returns to.
+            let landing: [UInt32] = [0, 0, 0, entry]
+            let pointer = stack.stackPointer - UInt32(4 * landing.count)
+            landing.withUnsafeBytes { Memory.copy($0, to: UInt64(pointer)) }
+            block.pointee.start_ip = vdso!.systemCallBody!
+            block.pointee.start_sp = pointer
+            block.pointee.start_eax = I386.systemCallUnmap
+            block.pointee.start_ebx = 0
+            block.pointee.start_ecx = UInt32(page + I386.pageSize)
+        case .signalReturn(let signalReturn):
             let address = StartFrame.address(below: stack.stackPointer)
             let frame = StartFrame(
                 address: address, entry: entry, stackPointer: stack.stackPointer, signalReturn: signalReturn,
                 blockedSignals: try Signals.blocked())
-            frame.bytes.withUnsafeBytes { source in
-                UnsafeMutableRawPointer(bitPattern: UInt(address))!.copyMemory(from: source.baseAddress!, byteCount: source.count)
-            }
-            block.pointee.start_ip = vdso.entry
+            frame.bytes.withUnsafeBytes { Memory.copy($0, to: UInt64(address)) }
+            block.pointee.start_ip = vdso!.entry
             block.pointee.start_sp = address
             block.pointee.start_eax = I386.systemCallUnmap
-            block.pointee.start_ebx = page
+            block.pointee.start_ebx = UInt32(page)
             block.pointee.start_ecx = UInt32(I386.pageSize)
-        } else {
+        case .keepPage:
             block.pointee.start_ip = entry
             block.pointee.start_sp = stack.stackPointer
         }

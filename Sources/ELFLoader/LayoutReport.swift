@@ -45,6 +45,17 @@ struct LayoutReport {
         line("entry 0x\(hex(entry))")
     }
 
+    func handoff(page: UInt64, ending: Handoff.Ending) {
+        switch ending {
+        case .unmapFromZero:
+            line("handoff: trampoline page 0x\(hex(page)), below the program; the vDSO's system call unmaps it and returns to the entry")
+        case .signalReturn:
+            line("handoff: trampoline page 0x\(hex(page)); the vDSO unmaps it and returns through __kernel_rt_sigreturn")
+        case .keepPage:
+            line("handoff: no vDSO; the trampoline page stays at 0x\(hex(page))")
+        }
+    }
+
     private func permissions(_ protection: MemoryProtection) -> String {
         (protection.contains(.read) ? "r" : "-") + (protection.contains(.write) ? "w" : "-")
             + (protection.contains(.execute) ? "x" : "-")

@@ -31,9 +31,7 @@ public enum StackMapping {
             throw .stackFailed(error)
         }
         for (bytes, address) in [(stack.tables, stack.stackPointer), (stack.strings, stack.arguments.lowerBound)] {
-            bytes.withUnsafeBytes { source in
-                UnsafeMutableRawPointer(bitPattern: UInt(address))!.copyMemory(from: source.baseAddress!, byteCount: source.count)
-            }
+            bytes.withUnsafeBytes { Memory.copy($0, to: UInt64(address)) }
         }
         return range
     }

@@ -1,4 +1,5 @@
-// The signal frame the handoff ends through, as pure bytes. The trampoline
+// The signal frame the handoff ends through when its page cannot go below the
+// program (Handoff.Ending.signalReturn), as pure bytes. The trampoline
 // enters the 32-bit vDSO's __kernel_vsyscall for munmap of its own page; the
 // call returns into __kernel_rt_sigreturn, and rt_sigreturn restores from
 // this frame the state a native exec gives _start: every register, the FPU

@@ -127,7 +127,8 @@ handoff_trampoline_start:
     movl    START_SP(%rbx), %esp        // zero-extends into %rsp
     fninit                              // x87: control word 0x37f, status 0, all tags empty
     ldmxcsr MXCSR(%rbx)                 // MXCSR 0x1f80: exceptions masked, round to nearest
-    pxor    %xmm0, %xmm0                // no SSE register keeps the loader's data
+    pxor    %xmm0, %xmm0                // no SSE register keeps the loader's data (it has
+                                        //   no AVX code: the upper halves are still clear)
     pxor    %xmm1, %xmm1
     pxor    %xmm2, %xmm2
     pxor    %xmm3, %xmm3
@@ -135,6 +136,14 @@ handoff_trampoline_start:
     pxor    %xmm5, %xmm5
     pxor    %xmm6, %xmm6
     pxor    %xmm7, %xmm7
+    pxor    %xmm8, %xmm8                // xmm8-15: invisible in 32-bit mode, visible to ptrace
+    pxor    %xmm9, %xmm9
+    pxor    %xmm10, %xmm10
+    pxor    %xmm11, %xmm11
+    pxor    %xmm12, %xmm12
+    pxor    %xmm13, %xmm13
+    pxor    %xmm14, %xmm14
+    pxor    %xmm15, %xmm15
     movl    START_IP(%rbx), %eax        // zero-extended start address
     pushq   $0x2b                       // iretq frame, SS: user data selector
     pushq   %rsp                        // RSP: pushes the value before this push...

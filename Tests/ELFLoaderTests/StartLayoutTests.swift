@@ -1,6 +1,6 @@
 // What the loader reads from its own start-up layout instead of asking the
 // kernel: the randomization applied to its exec, and where the 32-bit vDSO
-// goes without a probe.
+// goes without a probe. And where the handoff's trampoline page goes.
 
 import XCTest
 @testable import ELFLoader
@@ -57,5 +57,15 @@ final class StartLayoutTests: XCTestCase {
         XCTAssertNil(CompatVDSO.top(below: holed, above: nil, mmapTopDown: true, smallestBlock: 0x7000))
         // Smaller than any vDSO block: it stays a hole.
         XCTAssertEqual(CompatVDSO.top(below: holed, above: nil, mmapTopDown: true, smallestBlock: 0x1_1000), 0xf7f0_0000)
+    }
+
+    func testTheTrampolinePageGoesRightBelowTheLowestMapping() {
+        XCTAssertEqual(Handoff.lowPage(below: 0x0804_8000), 0x0804_7000)
+        XCTAssertEqual(Handoff.lowPage(below: 0xf7fd_b123), 0xf7fd_a000)
+        XCTAssertEqual(Handoff.lowPage(below: 0x1_0000), 0xf000)
+        XCTAssertEqual(Handoff.lowPage(below: 0x2000), 0x1000)
+        // No page between page 0 and the mapping: munmap from 0 would take it.
+        XCTAssertNil(Handoff.lowPage(below: 0x1fff))
+        XCTAssertNil(Handoff.lowPage(below: 0))
     }
 }

@@ -40,6 +40,41 @@ final class DifferentialTests: XCTestCase {
         }
     }
 
+    /// The handoff ends through the vDSO's system call, which unmaps the
+    /// trampoline's page right below the program. A program at 0x10000, the
+    /// lowest address elf32-exec accepts, leaves that page only where
+    /// vm.mmap_min_addr is below it; elsewhere (Debian's default is 0x10000)
+    /// the handoff ends through __kernel_rt_sigreturn. Either way the program
+    /// starts with the registers of a native exec.
+    func testHandoffEndings() throws {
+        let verbose = try Harness.runUnderLoader(try Harness.program("entry_regs"), [], options: ["-v"])
+        XCTAssertTrue(verbose.stderr.contains("below the program; the vDSO's system call unmaps it"), verbose.stderr)
+
+        let lowest: UInt64 = 0x1_0000
+        let minimum = try String(contentsOfFile: "/proc/sys/vm/mmap_min_addr", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let mappable = UInt64(minimum) else { throw XCTSkip("vm.mmap_min_addr reads \(minimum)") }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("elf32-exec-lowest-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let program = directory.appendingPathComponent("entry_regs-lowest")
+        let source = Harness.repositoryRoot.appendingPathComponent("testdata/entry_regs.S")
+        let build = try Harness.run(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["gcc", "-m32", "-static", "-nostdlib", "-Wl,-Ttext-segment=0x\(String(lowest, radix: 16))", "-o", program.path, source.path])
+        XCTAssertEqual(build.ending, .exited(0), build.description)
+        let loaded = try Harness.runUnderLoader(program, ["a"], options: ["-v"])
+        let ending = mappable <= lowest - 4096
+            ? "trampoline page 0xf000, below the program" : "returns through __kernel_rt_sigreturn"
+        print("note: vm.mmap_min_addr is 0x\(String(mappable, radix: 16)): a program at 0x10000 expects \"\(ending)\"")
+        XCTAssertTrue(loaded.stderr.contains(ending), loaded.stderr)
+        guard case .success = Harness.nativeRunner else { return }
+        let native = try Harness.run(program, ["a"])
+        XCTAssertEqual(native.ending, .exited(0), native.description)
+        XCTAssertEqual(loaded.stdout, native.stdout)
+        XCTAssertEqual(loaded.ending, native.ending)
+    }
+
     /// ET_EXEC only (no PIE build): linked with -Ttext-segment=0x70000000.
     func testHighTextSegment() throws {
         for variant in ["static", "dynamic"] {

@@ -19,8 +19,9 @@
 #      the loader with PTRACE_SYSCALL up to its last munmap (nothing of it is
 #      left above 4 GiB), then single-steps the trampoline to the first
 #      32-bit instruction (CS 0x23) and, when the trampoline ends through the
-#      vDSO, on to the exit of the rt_sigreturn that unmaps its page: ld.so's
-#      or the program's entry, before any of the program's instructions ran;
+#      vDSO, on past the system call that unmaps its page (and the
+#      rt_sigreturn, when there is one): ld.so's or the program's entry,
+#      before any of the program's instructions ran;
 #   3. a temporary internal breakpoint there stops gdb once; its commands
 #      re-read the target description (now i386), reload the symbols,
 #      invalidate the auxv cache and re-run the shared-library set-up (the
@@ -199,36 +200,52 @@ def _trampoline_page_mapped(pid):
         return any(line.startswith("ffffe000-") for line in f)
 
 
+def _in_vdso(pid, address):
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            if line.rstrip().endswith("[vdso]"):
+                start, end = (int(bound, 16) for bound in line.split(None, 1)[0].split("-"))
+                return start <= address < end
+    return False
+
+
 def _run_loader(pid):
     """Runs elf32-exec (stopped at its exec) to the program's first instruction.
 
     The loader's last munmap leaves only its trampoline, which is single-stepped
     to the first 32-bit instruction (CS 0x23). That is ld.so's or the program's
-    entry, unless the trampoline ends through the vDSO: then it is
-    __kernel_vsyscall unmapping the trampoline's page, and the entry is where
-    the compat rt_sigreturn that follows returns to.
+    entry, unless the trampoline ends through the vDSO. Then it is
+    __kernel_vsyscall's system call unmapping the trampoline's page: its
+    landing pad, single-stepped too, returns to the entry; or, when the page is
+    at 0xffffe000, the entry is where the compat rt_sigreturn that follows
+    returns to.
     Returns the address reached, or None if the process ended on the way.
     Signals that arrive meanwhile are delivered as they would be."""
     signal, stops, steps, in_syscall = 0, 0, 0, False
-    # "loader", then "trampoline" (single steps), then "vdso" and "sigreturn"
-    # (system call stops up to the exit of rt_sigreturn).
+    # "loader", then "trampoline" (single steps), then either "unmap" (system
+    # call stops to the exit of the vDSO's munmap: single-stepping into the
+    # fast entry would leave TF set) and "landing" (single steps out of the
+    # vDSO), or "vdso" and "sigreturn" (system call stops up to the exit of
+    # rt_sigreturn).
     phase = "loader"
     while True:
-        _resume(pid, _PTRACE_SINGLESTEP if phase == "trampoline" else _PTRACE_SYSCALL, signal)
+        stepping = phase in ("trampoline", "landing")
+        _resume(pid, _PTRACE_SINGLESTEP if stepping else _PTRACE_SYSCALL, signal)
         signal = 0
         status = _wait(pid)
         if status is None:
             _log("the loader ended before the program's first instruction")
             return None
         stopped_by = (status >> 8) & 0xFF
-        if phase == "trampoline":
+        if stepping:
             steps += 1
             if steps >= _MAX_STEPS:
                 break
             if _peek(pid, _CS) == _USER32_CS:
-                if not _trampoline_page_mapped(pid):
+                if not _in_vdso(pid, _peek(pid, _RIP)):
                     break
-                phase, in_syscall = "vdso", False
+                if phase == "trampoline":
+                    phase, in_syscall = ("vdso" if _trampoline_page_mapped(pid) else "unmap"), False
             elif stopped_by != 5 and status >> 16 == 0:
                 signal = stopped_by
         elif stopped_by == _SYSCALL_STOP:
@@ -236,7 +253,9 @@ def _run_loader(pid):
             in_syscall = not in_syscall
             if stops >= _MAX_SYSCALL_STOPS:
                 break
-            if phase == "vdso":
+            if phase == "unmap":
+                phase = phase if in_syscall else "landing"
+            elif phase == "vdso":
                 # rt_sigreturn sets orig_rax to -1: tell its exit by its entry.
                 if in_syscall:
                     phase = "sigreturn" if _peek(pid, _ORIG_RAX) == _SYS32_RT_SIGRETURN else phase

@@ -228,6 +228,8 @@ struct MappingFlags: OptionSet {
     static let fixed = MappingFlags(rawValue: MAP_FIXED)
     /// Fails with EEXIST instead of replacing what is already mapped.
     static let fixedNoReplace = MappingFlags(rawValue: 0x10_0000)
+    /// Allocated at once, in the call, instead of on the first write's fault.
+    static let populate = MappingFlags(rawValue: MAP_POPULATE)
     /// A stack: the kernel grows it downwards on faults, up to RLIMIT_STACK.
     static let growsDown = MappingFlags(rawValue: MAP_GROWSDOWN)
 }
@@ -252,6 +254,11 @@ enum Memory {
             munmap(result, Int(length))
             throw .system(SystemCallError("mmap", errno: EEXIST))
         }
+    }
+
+    /// Copies `bytes` to `address`, in memory this process has mapped.
+    static func copy(_ bytes: UnsafeRawBufferPointer, to address: UInt64) {
+        UnsafeMutableRawPointer(bitPattern: UInt(address))!.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
     }
 
     /// The corresponding C function is `munmap`.

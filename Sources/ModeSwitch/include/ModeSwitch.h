@@ -21,10 +21,13 @@ struct handoff_block {
     struct { uint32_t version; int32_t pid; } capability_header;
     struct { uint32_t effective, permitted, inheritable; } capability_data[2];
     /// Where 32-bit mode starts, its stack pointer, and the three registers
-    /// that need not start at 0: either the program's entry and initial
-    /// stack (all three 0), or __kernel_vsyscall making munmap of this page
-    /// (EAX the call, EBX this page, ECX its size) with the stack pointer on
-    /// a StartFrame, which rt_sigreturn turns into the program's start.
+    /// that need not start at 0 (Handoff.Ending): the vDSO's system call
+    /// making munmap from 0 to the end of this page (EAX the call, EBX 0, ECX
+    /// the length) with the stack pointer on what the landing pad pops
+    /// before it returns to the entry; or __kernel_vsyscall making munmap of
+    /// this page (EBX the page, ECX its size) with the stack pointer on a
+    /// StartFrame, which rt_sigreturn turns into the program's start; or the
+    /// program's entry and initial stack (all three 0).
     uint32_t start_ip;
     uint32_t start_sp;
     uint32_t start_eax, start_ebx, start_ecx;
@@ -53,7 +56,7 @@ static inline uint64_t *handoff_block_auxv(struct handoff_block *block) {
 /// and enters 32-bit compatibility mode (CS 0x23) at `start_ip` with
 /// DS/ES/SS 0x2b, FS/GS 0, general registers 0 but the three start_*
 /// ones, EFLAGS 0x202, x87 reset (control word 0x37f), MXCSR 0x1f80, XMM
-/// registers zeroed: the state a native i386 exec gives `_start`. It never
+/// registers (all 16) zeroed: the state a native i386 exec gives `_start`. It never
 /// returns.
 const void *handoff_trampoline_code(uint64_t *size);
 
