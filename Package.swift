@@ -17,9 +17,13 @@ let musl = "/usr/lib/x86_64-linux-musl"
 // calls and put what every exec runs together (Sources/elf32-exec/hot-path.order):
 // each 64 KiB of text an exec touches costs it a page fault and the handoff's
 // munmap 16 page-table entries. -Osize for the same reason: the code an exec
-// runs fits in fewer windows (about 7 µs per exec less than -O).
+// runs fits in fewer windows (about 7 µs per exec less than -O). No merged
+// functions: their thunks have no symbol, so the order cannot place them, and
+// they left two windows of their own (one text fault with them gone, 10 µs).
 let embedded: [SwiftSetting] = freestanding
-    ? [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-Osize", "-Xfrontend", "-function-sections"])] : []
+    ? [.enableExperimentalFeature("Embedded"), .unsafeFlags([
+        "-wmo", "-Osize", "-Xfrontend", "-function-sections", "-Xfrontend", "-disable-llvm-merge-functions-pass",
+    ])] : []
 let cSections: [CSetting] = freestanding ? [.unsafeFlags(["-ffunction-sections", "-fdata-sections"])] : []
 
 var targets: [Target] = [

@@ -1,8 +1,8 @@
 # gdb script for scripts/hot-path-order.sh: runs elf32-exec (built with its
 # symbols) on one program up to the handoff and appends to $HOT_PATH_OUT the
 # functions it entered, in the order it first entered them. A one-shot
-# breakpoint on every function; the run stops at the trampoline page's
-# mprotect (the loader's only one), after which only the trampoline runs.
+# breakpoint on every function; the run stops at the trampoline's first
+# system call (its munmap of the loader, made from below 4 GiB).
 import os
 import subprocess
 
@@ -28,7 +28,7 @@ order = list(names_at.get(entry, []))
 for offset in names_at:
     if offset != entry:
         gdb.Breakpoint("*0x%x" % (base + offset), temporary=True, internal=True)
-gdb.execute("catch syscall mprotect", to_string=True)
+gdb.execute("catch syscall munmap", to_string=True)
 while True:
     try:
         gdb.execute("continue", to_string=True)
@@ -37,8 +37,8 @@ while True:
     pc = int(gdb.parse_and_eval("$pc"))
     if pc - base in names_at:
         order += names_at[pc - base]
-    else:
-        break  # the mprotect
+    elif pc < 1 << 32:
+        break  # the trampoline's munmap
 with open(output, "a") as file:
     file.write("".join(name + "\n" for name in order))
 gdb.execute("kill")
