@@ -45,10 +45,10 @@ struct Handoff {
         /// the page alone, and EBX, its first argument, is 0. The landing pad
         /// then pops EBP, EDX and ECX (zeros) and returns to the entry: every
         /// register as a native exec leaves it.
-        case unmapFromZero
+        case unmapFromZero(systemCall: UInt32)
         /// __kernel_vsyscall unmaps the page and returns into
         /// __kernel_rt_sigreturn, which restores the start from a StartFrame.
-        case signalReturn(UInt32)
+        case signalReturn(vsyscall: UInt32, sigreturn: UInt32)
         /// No vDSO: the trampoline enters the program directly; its page stays.
         case keepPage
     }
@@ -84,16 +84,18 @@ struct Handoff {
     /// way it is mapped after everything else: it moves nothing.
     private func mapTrampolinePage() throws(ExecError) -> (page: UInt64, ending: Ending) {
         let flags: MappingFlags = [.privateCopy, .anonymous, .fixedNoReplace, .populate]
-        if vdso?.systemCallBody != nil, let low = Self.lowPage(below: lowestMapping) {
+        if let systemCall = vdso?.systemCallBody, let low = Self.lowPage(below: lowestMapping) {
             do throws(ExecError) {
                 try Memory.map(at: low, length: I386.pageSize, protection: [.read, .write], flags: flags)
-                return (low, .unmapFromZero)
+                return (low, .unmapFromZero(systemCall: systemCall))
             } catch {
-                // below vm.mmap_min_addr: the top
+                // refused (below vm.mmap_min_addr): the top instead
             }
         }
         try Memory.map(at: I386.top, length: I386.pageSize, protection: [.read, .write], flags: flags)
-        if let signalReturn = vdso?.signalReturn() { return (I386.top, .signalReturn(signalReturn)) }
+        if let vdso, let sigreturn = vdso.signalReturn() {
+            return (I386.top, .signalReturn(vsyscall: vdso.entry, sigreturn: sigreturn))
+        }
         return (I386.top, .keepPage)
     }
 
@@ -122,23 +124,23 @@ struct Handoff {
         block.pointee.capability_header.pid = 0
 
         switch ending {
-        case .unmapFromZero:
+        case .unmapFromZero(let systemCall):
             // What the landing pad pops into EBP, EDX and ECX, then returns to.
             let landing: [UInt32] = [0, 0, 0, entry]
             let pointer = stack.stackPointer - UInt32(4 * landing.count)
             landing.withUnsafeBytes { Memory.copy($0, to: UInt64(pointer)) }
-            block.pointee.start_ip = vdso!.systemCallBody!
+            block.pointee.start_ip = systemCall
             block.pointee.start_sp = pointer
             block.pointee.start_eax = I386.systemCallUnmap
             block.pointee.start_ebx = 0
             block.pointee.start_ecx = UInt32(page + I386.pageSize)
-        case .signalReturn(let signalReturn):
+        case .signalReturn(let vsyscall, let sigreturn):
             let address = StartFrame.address(below: stack.stackPointer)
             let frame = StartFrame(
-                address: address, entry: entry, stackPointer: stack.stackPointer, signalReturn: signalReturn,
+                address: address, entry: entry, stackPointer: stack.stackPointer, signalReturn: sigreturn,
                 blockedSignals: try Signals.blocked())
             frame.bytes.withUnsafeBytes { Memory.copy($0, to: UInt64(address)) }
-            block.pointee.start_ip = vdso!.entry
+            block.pointee.start_ip = vsyscall
             block.pointee.start_sp = address
             block.pointee.start_eax = I386.systemCallUnmap
             block.pointee.start_ebx = UInt32(page)
