@@ -39,7 +39,7 @@ struct Handoff {
     }
 
     /// How the handoff ends once the trampoline has entered 32-bit mode.
-    enum Ending: Equatable {
+    enum Ending {
         /// The vDSO's system call (CompatVDSO.systemCallBody) unmaps
         /// [0, end of the page): the page is the lowest mapping, so that is
         /// the page alone, and EBX, its first argument, is 0. The landing pad

@@ -187,26 +187,25 @@ def _wait(pid):
     return status.value
 
 
-def _anything_above_4g(pid):
+def _mappings(pid):
+    """(start, end, name) for each line of /proc/PID/maps; name "" if anonymous."""
     with open("/proc/%d/maps" % pid) as f:
         for line in f:
-            if int(line.split("-", 1)[0], 16) >= 1 << 32 and "[vsyscall]" not in line:
-                return True
-    return False
+            fields = line.split(None, 5)
+            start, end = (int(bound, 16) for bound in fields[0].split("-"))
+            yield start, end, fields[5].strip() if len(fields) > 5 else ""
+
+
+def _anything_above_4g(pid):
+    return any(start >= 1 << 32 and name != "[vsyscall]" for start, _, name in _mappings(pid))
 
 
 def _trampoline_page_mapped(pid):
-    with open("/proc/%d/maps" % pid) as f:
-        return any(line.startswith("ffffe000-") for line in f)
+    return any(start == 0xFFFFE000 for start, _, _ in _mappings(pid))
 
 
 def _in_vdso(pid, address):
-    with open("/proc/%d/maps" % pid) as f:
-        for line in f:
-            if line.rstrip().endswith("[vdso]"):
-                start, end = (int(bound, 16) for bound in line.split(None, 1)[0].split("-"))
-                return start <= address < end
-    return False
+    return any(name == "[vdso]" and start <= address < end for start, end, name in _mappings(pid))
 
 
 def _run_loader(pid):
