@@ -73,7 +73,7 @@ skip_reason() {
     case "$src:$variant" in
     */high_text.c:static-pie) echo "an ET_EXEC linked at a fixed address (-Ttext-segment=0x70000000): no PIE build" ;;
     */split_segments.c:static-pie) echo "an ET_EXEC with PT_LOADs at fixed addresses (0x08048000, 0x7d400000): no PIE build" ;;
-    *.S:dynamic) echo "-nostdlib assembly without libc: a dynamic build would enter through ld.so, which sets registers itself (EDX = _dl_fini), so there is no kernel entry state to check" ;;
+    *.S:dynamic) echo "-nostdlib assembly without libc: a dynamic build would enter through ld.so, not the kernel (which leaves its own registers, e.g. EDX = _dl_fini, and its own pages)" ;;
     *) echo "no flags for this combination" ;;
     esac
 }

@@ -90,7 +90,7 @@ public enum Exec {
         var vdso: CompatVDSO?
         if request.useVDSO {
             do throws(ExecError) {
-                let loaderVDSO = try ProcSelfMaps.loaderVDSO(code: process.loaderVDSO)
+                let loaderVDSO = LoaderVDSO.find(code: process.loaderVDSO)
                 let top = CompatVDSO.top(
                     below: topDownImage, above: otherImage, mmapTopDown: process.mmapTopDown,
                     smallestBlock: (loaderVDSO?.dataSize ?? 0) + I386.pageSize)
@@ -142,7 +142,7 @@ public enum Exec {
         try Handoff(
             entry: UInt32(entry), stack: stack, vdso: vdso, lowestMapping: lowestMapping, plan: plan, programBreak: programBreak,
             programFile: program.descriptor, programPath: request.path,
-            taskName: Handoff.baseName(request.execFilename), process: process
+            taskName: Handoff.baseName(request.execFilename), resetsPeak: interpreterPath == nil, process: process
         ).enter(report: report)
     }
 

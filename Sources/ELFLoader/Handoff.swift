@@ -25,6 +25,12 @@ struct Handoff {
     var programPath: [UInt8]
     /// The program's comm (/proc/self/comm): its file name, as execve sets it.
     var taskName: [UInt8]
+    /// Reset VmHWM once the loader's pages are gone. Not needed when an
+    /// interpreter runs first: the process is far above the loader's peak
+    /// (about 150 KiB) before any of the program's code can read it (ld.so:
+    /// 700 KiB at an IFUNC resolver; musl's: 470 KiB at a constructor), and
+    /// the reset's /proc open is the handoff's dearest call (about 20 µs).
+    var resetsPeak: Bool
     var process: ProcessStart
 
     func enter(report: LayoutReport) throws(ExecError) -> Never {
@@ -150,8 +156,10 @@ struct Handoff {
             block.pointee.start_sp = stack.stackPointer
         }
         block.pointee.mxcsr = 0x1f80
-        Self.copy(Array("/proc/self/clear_refs".utf8)[...], into: &block.pointee.peak_reset_path)
-        Self.copy(Array("5".utf8)[...], into: &block.pointee.peak_reset_value)
+        if resetsPeak {
+            Self.copy(Array("/proc/self/clear_refs".utf8)[...], into: &block.pointee.peak_reset_path)
+            Self.copy(Array("5".utf8)[...], into: &block.pointee.peak_reset_value)
+        }
         let message = (Array("elf32-exec: ".utf8) + programPath
             + Array(": cannot set the process memory map (PR_SET_MM_MAP)\n".utf8)).prefix(256)
         Self.copy(message, into: &block.pointee.failure_message)

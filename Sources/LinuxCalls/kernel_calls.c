@@ -1,7 +1,6 @@
 #define _GNU_SOURCE
 #include "LinuxCalls.h"
 
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
@@ -57,28 +56,4 @@ uintptr_t process_image_start(void) {
 
 uintptr_t process_image_end(void) {
     return (uintptr_t)_end;
-}
-
-// <linux/fs.h> of Linux 6.11; the build's kernel headers may predate it.
-struct procmap_query {
-    uint64_t size, query_flags, query_addr, vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
-    uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
-    uint64_t vma_name_addr, build_id_addr;
-};
-enum { procmap_query_covering_or_next_vma = 0x10 };
-#define PROCMAP_QUERY _IOWR('f', 17, struct procmap_query)
-
-int kernel_query_mapping(int maps, uint64_t address, int or_next, uint64_t *start, uint64_t *end, char *name,
-                         uint32_t name_size) {
-    struct procmap_query query = {
-        .size = sizeof query,
-        .query_flags = or_next ? procmap_query_covering_or_next_vma : 0,
-        .query_addr = address,
-        .vma_name_size = name_size,
-        .vma_name_addr = (uintptr_t)name,
-    };
-    if (ioctl(maps, PROCMAP_QUERY, &query) != 0) return -1;
-    *start = query.vma_start;
-    *end = query.vma_end;
-    return 0;
 }

@@ -74,9 +74,11 @@ handoff_trampoline_start:
     movl    $126, %edi
     syscall
 5:
-    // VmHWM still holds the loader's peak: reset it to what is resident now.
-    // Without /proc (or if refused) it stays as it is.
+    // VmHWM still holds the loader's peak: reset it to what is resident now,
+    // if asked (a path given). Without /proc (or if refused) it stays as it is.
     movl    $-1, %r12d                  // r12 = the clear_refs descriptor, -1 if none
+    cmpb    $0, PEAK_RESET_PATH(%rbx)
+    je      6f                          // no reset asked
     movl    $SYS_open, %eax
     leaq    PEAK_RESET_PATH(%rbx), %rdi
     movl    $O_WRONLY, %esi

@@ -144,6 +144,51 @@ final class DifferentialTests: XCTestCase {
         }
     }
 
+    /// VmHWM right after a native exec is what is resident: the program's
+    /// first pages. The loader's own pages, gone at the handoff, must not
+    /// show as a peak. peak_memory (no libc) reads it as its first act; the
+    /// others from an IFUNC resolver, the earliest code a libc program runs.
+    /// The kernel's RSS counters are per-CPU, and the reset takes their
+    /// approximate sum: when the loader's unmapped pages are still in this
+    /// CPU's share (about one run in seven here) VmHWM stays up to 31 pages
+    /// above VmRSS. So each program must show VmHWM = VmRSS in one of five
+    /// runs; without the reset no run does (the loader's peak is 27 pages or
+    /// more above). Natively every run shows it.
+    func testPeakMemoryStartsAtWhatIsResident() throws {
+        let programs = [("peak_memory", ["static", "static-pie"]), ("peak_at_start", Self.variants)]
+        for (name, variants) in programs {
+            for variant in variants {
+                let program = try Harness.program(name, variant: variant)
+                if case .success = Harness.nativeRunner {
+                    let native = try Harness.run(program, [])
+                    XCTAssertEqual(native.ending, .exited(0), "\(variant)/\(name) native: \(native.description)")
+                    XCTAssertEqual(Self.peakAndResident(native.stdout).peak, Self.peakAndResident(native.stdout).resident)
+                }
+                var seen: [(peak: Int?, resident: Int?)] = []
+                for _ in 0..<5 {
+                    let loaded = try Harness.runUnderLoader(program, [])
+                    XCTAssertEqual(loaded.ending, .exited(0), "\(variant)/\(name): \(loaded.description)")
+                    seen.append(Self.peakAndResident(loaded.stdout))
+                    if let last = seen.last, last.peak != nil, last.peak == last.resident { break }
+                }
+                XCTAssertTrue(
+                    seen.contains { $0.peak != nil && $0.peak == $0.resident },
+                    "\(variant)/\(name): VmHWM above VmRSS in every run (kB): \(seen)")
+            }
+        }
+    }
+
+    /// VmHWM and VmRSS from /proc/self/status text, in kB.
+    private static func peakAndResident(_ status: String) -> (peak: Int?, resident: Int?) {
+        (statusValue("VmHWM", in: status), statusValue("VmRSS", in: status))
+    }
+
+    /// The number on the /proc/self/status line `name:`, in kB.
+    private static func statusValue(_ name: String, in status: String) -> Int? {
+        status.split(separator: "\n").first { $0.hasPrefix(name + ":") }
+            .flatMap { Int($0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") }
+    }
+
     /// With randomization off (setarch -R, as gdb runs programs) every
     /// address is fixed: /proc/self/maps at main must be the native one line
     /// for line. The one line allowed to differ is [vsyscall]: the loader's

@@ -100,18 +100,6 @@ public struct FileDescriptor: Equatable, Sendable {
         }
     }
 
-    /// The mapping covering `address` or, with `orNext`, the first above it;
-    /// `self` is /proc/self/maps.
-    ///
-    /// The corresponding C call is `ioctl(PROCMAP_QUERY)`.
-    func mapping(covering address: UInt64, orNext: Bool) throws(ExecError) -> MappingEntry {
-        var start: UInt64 = 0, end: UInt64 = 0
-        var name = [CChar](repeating: 0, count: 64)
-        let result = kernel_query_mapping(rawValue, address, orNext ? 1 : 0, &start, &end, &name, UInt32(name.count))
-        _ = try checked(result, "ioctl PROCMAP_QUERY")
-        return MappingEntry(range: start..<end, name: name.withUnsafeBufferPointer { bytes(of: $0.baseAddress!) })
-    }
-
     /// The corresponding C function is `fstat`.
     func status() throws(ExecError) -> stat {
         var status = stat()
@@ -270,6 +258,16 @@ enum Memory {
     static func protect(at address: UInt64, length: UInt64, _ protection: MemoryProtection) throws(ExecError) {
         _ = try checked(
             mprotect(UnsafeMutableRawPointer(bitPattern: UInt(address)), Int(length), protection.rawValue), "mprotect")
+    }
+
+    /// Whether the page at `address` is in a VM_IO mapping, such as the
+    /// vDSO's data pages: madvise(MADV_DOFORK) refuses those alone (EINVAL),
+    /// and changes nothing in a mapping this loader makes.
+    ///
+    /// The corresponding C function is `madvise`.
+    static func isIOPage(_ address: UInt64) -> Bool {
+        madvise(UnsafeMutableRawPointer(bitPattern: UInt(address)), Int(I386.pageSize), MADV_DOFORK) == -1
+            && linux_errno() == EINVAL
     }
 
     /// Where the kernel would place a native i386 process's `length`-byte

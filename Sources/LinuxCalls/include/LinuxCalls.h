@@ -41,13 +41,6 @@ static inline int linux_openat(int directory, const char *path, int flags, unsig
     return (int)syscall(SYS_openat, directory, path, flags, mode);
 }
 
-/// One mapping as /proc/PID/maps's PROCMAP_QUERY ioctl (Linux 6.11)
-/// reports it: the one covering `address` or, with `or_next`, the first above
-/// it. `name` gets the pathname column, NUL-terminated (cut to `name_size`).
-/// 0, or -1 with errno (ENOTTY before 6.11, ENOENT if there is none).
-int kernel_query_mapping(int maps, uint64_t address, int or_next, uint64_t *start, uint64_t *end, char *name,
-                         uint32_t name_size);
-
 /// The stack pointer the kernel started the process with: argc, argv, NULL,
 /// envp, NULL, auxv. Saved by process_entry (process_entry.S) before libc's
 /// start-up runs; null in a process that did not enter there (tests).

@@ -37,7 +37,8 @@ struct handoff_block {
     uint32_t failure_message_length;
     char failure_message[256];
     /// "/proc/self/clear_refs" and "5": resets VmHWM, the peak the loader's
-    /// own pages set, to what is resident once they are gone.
+    /// own pages set, to what is resident once they are gone; an empty path:
+    /// no reset.
     char peak_reset_path[24];
     char peak_reset_value[4];
     /// The auxiliary vector memory_map[*].auxv points to.
@@ -52,7 +53,7 @@ static inline uint64_t *handoff_block_auxv(struct handoff_block *block) {
 /// The trampoline's code (mode_switch.S): position independent, to be copied
 /// into its own page, `*size` bytes. Entered with the block's address, it
 /// unmaps the loader, sets the process memory
-/// map, resets VmHWM, closes the program file, drops capabilities if asked,
+/// map, resets VmHWM if asked, closes the program file, drops capabilities if asked,
 /// and enters 32-bit compatibility mode (CS 0x23) at `start_ip` with
 /// DS/ES/SS 0x2b, FS/GS 0, general registers 0 but the three start_*
 /// ones, EFLAGS 0x202, x87 reset (control word 0x37f), MXCSR 0x1f80, XMM
