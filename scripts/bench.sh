@@ -356,7 +356,7 @@ added_time() {
 
 # strace_total FILE: the system calls an `strace -f -c` summary counts
 # (it sums 64-bit and 32-bit mode calls separately: add the totals up).
-strace_total() { awk '/total/ { n += $(NF-1) } END { print n }' "$1"; }
+strace_total() { awk '/total/ { n += $4 } END { print n }' "$1"; }  # calls: the 4th column, before errors
 
 # loader_facts: the loader's size, peak memory and own system calls per exec.
 loader_facts() {
