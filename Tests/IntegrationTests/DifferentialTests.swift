@@ -162,7 +162,9 @@ final class DifferentialTests: XCTestCase {
                 if case .success = Harness.nativeRunner {
                     let native = try Harness.run(program, [])
                     XCTAssertEqual(native.ending, .exited(0), "\(variant)/\(name) native: \(native.description)")
-                    XCTAssertEqual(Self.peakAndResident(native.stdout).peak, Self.peakAndResident(native.stdout).resident)
+                    let counts = Self.peakAndResident(native.stdout)
+                    XCTAssertNotNil(counts.peak, "\(variant)/\(name) native: \(native.stdout)")
+                    XCTAssertEqual(counts.peak, counts.resident, "\(variant)/\(name) native: VmHWM is not VmRSS")
                 }
                 var seen: [(peak: Int?, resident: Int?)] = []
                 for _ in 0..<5 {
