@@ -7,7 +7,10 @@ public enum I386 {
     /// TASK_SIZE of a compat task (IA32_PAGE_OFFSET): the top of the usable
     /// 4 GiB, and STACK_TOP, the highest the stack top can be.
     public static let top: UInt64 = 0xFFFF_E000
-    /// The usual vm.mmap_min_addr: nothing may be mapped below it.
+    /// The lowest address a program's image may start at. prctl(PR_SET_MM_MAP)
+    /// refuses addresses below the kernel's mmap_min_addr, which is at least
+    /// CONFIG_LSM_MMAP_MIN_ADDR (65536 in the distributions' kernels) even
+    /// where vm.mmap_min_addr is lower: refused here, before anything is mapped.
     public static let lowest: UInt64 = 0x1_0000
     /// COMPAT_ELF_ET_DYN_BASE: TASK_UNMAPPED_BASE (a third of the 32-bit
     /// space) plus 16 MiB. Where a PIE goes, and a static PIE's brk.
